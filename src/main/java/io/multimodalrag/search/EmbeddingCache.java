@@ -62,8 +62,8 @@ import org.jboss.logging.Logger;
  * temporary file.
  *
  * <p><b>Threads.</b> {@link #get}, {@link #put}, {@link #retainOnly} and {@link #size} may be called from any thread at
- * any time; {@link #save()} writes a consistent snapshot of some moment during the call, and anything added while it
- * runs is written by the next save.
+ * any time. {@link #save()} may run alongside them: it writes every entry present for the whole call, an entry changed
+ * while it runs may or may not be in this file, and such a change always makes the next save write again.
  */
 public final class EmbeddingCache {
 
