@@ -117,18 +117,7 @@ public final class ModelDownloader {
      * @throws ModelDownloadException when the manifest has no such variant
      */
     public boolean isPresent(Path modelDir, String variant) {
-        for (ModelFile file : filesOf(variant)) {
-            Path target = targetOf(modelDir, file);
-            try {
-                if (!Files.isRegularFile(target)
-                        || (file.size().isPresent() && Files.size(target) != file.size().getAsLong())) {
-                    return false;
-                }
-            } catch (IOException e) {
-                return false;
-            }
-        }
-        return true;
+        return filesOf(variant).stream().allMatch(file -> hasExpectedSize(targetOf(modelDir, file), file));
     }
 
     /**
@@ -178,13 +167,21 @@ public final class ModelDownloader {
         return modelDir.resolve(file.target());
     }
 
+    private static boolean hasExpectedSize(Path target, ModelFile file) {
+        try {
+            return Files.isRegularFile(target)
+                    && (file.size().isEmpty() || Files.size(target) == file.size().getAsLong());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Present with the right size, and with the right SHA-256 where one is pinned. */
     private boolean isVerified(Path target, ModelFile file) {
+        if (!hasExpectedSize(target, file)) {
+            return false;
+        }
         try {
-            if (!Files.isRegularFile(target)
-                    || (file.size().isPresent() && Files.size(target) != file.size().getAsLong())) {
-                return false;
-            }
             if (file.sha256().isEmpty()) {
                 return true; // verified against the Hub when it was downloaded; nothing to check offline
             }
@@ -333,8 +330,8 @@ public final class ModelDownloader {
                     : "the server wants an access token. Set rag.model.download.token (RAG_MODEL_DOWNLOAD_TOKEN) ")
                     + "to a Hugging Face token that can read " + manifest.repo() + ", " + HOW_TO_FETCH_BY_HAND + ".";
             case 404 -> head + "the file is not there. Check that revision " + manifest.revision() + " of "
-                    + manifest.repo() + " has " + file.path() + " (the manifest " + DEFAULT_MANIFEST
-                    + " pins them) and that rag.model.download.base-url points at a mirror with the Hub's layout, "
+                    + manifest.repo() + " (pinned in the model manifest) has " + file.path()
+                    + ", and that rag.model.download.base-url points at a mirror with the Hub's layout, "
                     + HOW_TO_FETCH_BY_HAND + ".";
             case 429 -> head + "too many requests. Wait and restart, set an access token, " + HOW_TO_FETCH_BY_HAND + ".";
             default -> head + (status >= 500 ? "the server failed. Try again later, " : "unexpected answer. ")
