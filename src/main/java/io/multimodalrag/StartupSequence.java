@@ -1,0 +1,51 @@
+package io.multimodalrag;
+
+import io.multimodalrag.clip.ModelLoader;
+import io.multimodalrag.search.KnowledgeBase;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+/**
+ * Loads the model, then the knowledge base, on a background thread, so that the HTTP server is up
+ * at once: liveness answers immediately, readiness turns UP when both are loaded, and the startup
+ * probe turns UP when loading has finished either way.
+ */
+@ApplicationScoped
+public class StartupSequence {
+
+    private static final Logger LOG = Logger.getLogger(StartupSequence.class);
+
+    private final ModelLoader models;
+    private final KnowledgeBase knowledgeBase;
+    private volatile boolean finished;
+
+    public StartupSequence(ModelLoader models, KnowledgeBase knowledgeBase) {
+        this.models = models;
+        this.knowledgeBase = knowledgeBase;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Thread loader = new Thread(this::run, "startup-loader");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    private void run() {
+        long started = System.nanoTime();
+        try {
+            models.load();
+            knowledgeBase.load();
+        } finally {
+            finished = true;
+            LOG.infof("start-up loading finished in %.2f s: model %s, knowledge base %s",
+                    (System.nanoTime() - started) / 1e9, models.state().status(), knowledgeBase.state().status());
+        }
+    }
+
+    /** Whether loading has finished, successfully or not. */
+    public boolean finished() {
+        return finished;
+    }
+}

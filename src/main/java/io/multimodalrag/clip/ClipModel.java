@@ -1,0 +1,337 @@
+package io.multimodalrag.clip;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The CLIP towers in ONNX Runtime: one session per tower, created once and shared by all threads
+ * (an {@code OrtSession} may run concurrently). Input and output names, the image size and the
+ * embedding size are read from the sessions' metadata, so Hugging Face exports
+ * ({@code pixel_values → image_embeds}) and other exports (one 4-D float input, one [N, D] output)
+ * both work.
+ */
+public final class ClipModel implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ClipModel.class);
+
+    /** Where ONNX Runtime runs the model. */
+    public enum Device {
+        CPU, CUDA
+    }
+
+    private final OrtEnvironment environment;
+    private final OrtSession visionSession;
+    private final String pixelInput;
+    private final String imageOutput;
+    private final int imageSize;
+    private final int dimensions;
+    private final Optional<TextTower> textTower;
+    private final Device device;
+    private final String name;
+    private final Path visionFile;
+
+    private ClipModel(OrtEnvironment environment, OrtSession visionSession, Optional<TextTower> textTower,
+            Device device, String name, Path visionFile) throws OrtException {
+        this.environment = environment;
+        this.visionSession = visionSession;
+        this.textTower = textTower;
+        this.device = device;
+        this.name = name;
+        this.visionFile = visionFile;
+
+        Map<String, NodeInfo> inputs = visionSession.getInputInfo();
+        this.pixelInput = inputs.containsKey("pixel_values") ? "pixel_values" : singleFourDimensionalFloat(inputs);
+        long[] pixelShape = tensorInfo(inputs.get(pixelInput)).getShape(); // [N, 3, S, S]
+        if (pixelShape[1] != 3 || pixelShape[2] <= 0 || pixelShape[2] != pixelShape[3]) {
+            throw new ModelUnavailableException("the vision model's input '" + pixelInput + "' has shape "
+                    + shapeText(pixelShape) + "; expected [batch, 3, S, S] with a fixed square size S");
+        }
+        this.imageSize = (int) pixelShape[2];
+
+        Map<String, NodeInfo> outputs = visionSession.getOutputInfo();
+        this.imageOutput = outputs.containsKey("image_embeds") ? "image_embeds" : singleMatrixOutput(outputs);
+        long[] embedShape = tensorInfo(outputs.get(imageOutput)).getShape(); // [N, D]
+        this.dimensions = (int) embedShape[1];
+        if (dimensions <= 0) {
+            throw new ModelUnavailableException("the vision model's output '" + imageOutput
+                    + "' has no fixed embedding size: " + shapeText(embedShape));
+        }
+        textTower.ifPresent(text -> {
+            if (text.dimensions != dimensions) {
+                throw new ModelUnavailableException("the text tower's embeddings have " + text.dimensions
+                        + " dimensions but the vision tower's have " + dimensions + "; use the two towers of one export");
+            }
+        });
+    }
+
+    /** Opens the towers found in {@code modelFiles} on {@code device}. */
+    public static ClipModel open(ModelFiles modelFiles, Device device, int intraOpThreads) {
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        OrtSession vision = null;
+        try {
+            vision = environment.createSession(modelFiles.vision().toString(), options(device, intraOpThreads));
+            Optional<TextTower> text = Optional.empty();
+            if (modelFiles.text().isPresent()) {
+                OrtSession textSession = environment.createSession(modelFiles.text().get().toString(),
+                        options(device, intraOpThreads));
+                text = Optional.of(new TextTower(textSession));
+            }
+            return new ClipModel(environment, vision, text, device, modelFiles.name(), modelFiles.vision());
+        } catch (OrtException e) {
+            closeQuietly(vision);
+            throw new ModelUnavailableException("ONNX Runtime could not load " + modelFiles.vision().getFileName()
+                    + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(vision);
+            throw e;
+        }
+    }
+
+    /**
+     * Session options. Graph optimisations at the highest level fuse attention and layer norm;
+     * sequential execution with intra-op parallelism suits a transformer's chain of big MatMuls
+     * better than inter-op parallelism; the CUDA provider is appended first so that ONNX Runtime
+     * places every node it supports on the GPU and the rest on the CPU.
+     */
+    private static OrtSession.SessionOptions options(Device device, int intraOpThreads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        options.setIntraOpNumThreads(intraOpThreads);
+        options.setInterOpNumThreads(1);
+        if (device == Device.CUDA) {
+            options.addCUDA(0);
+        }
+        return options;
+    }
+
+    /** Whether this ONNX Runtime build carries the CUDA execution provider. */
+    public static boolean cudaProviderAvailable() {
+        return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+    }
+
+    /**
+     * Embeds a batch of preprocessed images.
+     *
+     * @param pixels {@code batch × 3 × S × S} floats, NCHW, from position 0 to the limit; a direct
+     *               buffer avoids a copy into ONNX Runtime
+     * @return one L2-normalised embedding per image
+     */
+    public float[][] embedImages(FloatBuffer pixels, int batch) {
+        long[] shape = {batch, 3, imageSize, imageSize};
+        try (OnnxTensor input = OnnxTensor.createTensor(environment, pixels, shape);
+                OrtSession.Result result = visionSession.run(Map.of(pixelInput, input), java.util.Set.of(imageOutput))) {
+            return matrix(result, imageOutput, batch);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed to embed " + batch + " image(s): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Embeds a batch of token sequences.
+     *
+     * @param tokenIds {@code batch × contextLength} token ids, padded
+     * @return one L2-normalised embedding per text
+     */
+    public float[][] embedTexts(long[][] tokenIds) {
+        TextTower text = textTower.orElseThrow(() -> new ModelUnavailableException(
+                "the model folder has no text tower (text_model.onnx); text search needs one"));
+        return text.embed(environment, tokenIds);
+    }
+
+    private static float[][] matrix(OrtSession.Result result, String outputName, int batch) throws OrtException {
+        OnnxValue value = result.get(outputName).orElseThrow(
+                () -> new IllegalStateException("the model produced no output named '" + outputName + "'"));
+        float[][] rows = (float[][]) value.getValue(); // [batch, D]
+        if (rows.length != batch) {
+            throw new IllegalStateException("the model returned " + rows.length + " embeddings for " + batch + " inputs");
+        }
+        for (float[] row : rows) {
+            normalise(row);
+        }
+        return rows;
+    }
+
+    /** Scales {@code vector} to unit length in place, so that inner product is cosine similarity. */
+    static void normalise(float[] vector) {
+        double sumOfSquares = 0;
+        for (float v : vector) {
+            sumOfSquares += (double) v * v;
+        }
+        if (sumOfSquares > 0) {
+            float scale = (float) (1.0 / Math.sqrt(sumOfSquares));
+            for (int i = 0; i < vector.length; i++) {
+                vector[i] *= scale;
+            }
+        }
+    }
+
+    public int imageSize() {
+        return imageSize;
+    }
+
+    public int dimensions() {
+        return dimensions;
+    }
+
+    public boolean hasTextTower() {
+        return textTower.isPresent();
+    }
+
+    /** Token positions the text tower expects (77 for CLIP). */
+    public int contextLength() {
+        return textTower.map(t -> t.contextLength).orElse(0);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** A human-readable model name (the model folder's name). */
+    public String name() {
+        return name;
+    }
+
+    /** The vision tower's file: its content identifies the weights behind cached embeddings. */
+    public Path visionFile() {
+        return visionFile;
+    }
+
+    @Override
+    public void close() {
+        textTower.ifPresent(t -> closeQuietly(t.session));
+        closeQuietly(visionSession);
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        if (session != null) {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                LOG.debugf("closing an ONNX Runtime session failed: %s", e.getMessage());
+            }
+        }
+    }
+
+    private static TensorInfo tensorInfo(NodeInfo node) {
+        if (!(node.getInfo() instanceof TensorInfo info)) {
+            throw new ModelUnavailableException("the model's node '" + node.getName() + "' is not a tensor");
+        }
+        return info;
+    }
+
+    private static String singleFourDimensionalFloat(Map<String, NodeInfo> inputs) {
+        List<String> candidates = inputs.values().stream()
+                .filter(n -> n.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT && t.getShape().length == 4)
+                .map(NodeInfo::getName).toList();
+        if (candidates.size() != 1) {
+            throw new ModelUnavailableException("cannot tell the vision model's image input: expected 'pixel_values' "
+                    + "or exactly one 4-D float input, found " + inputs.keySet());
+        }
+        return candidates.get(0);
+    }
+
+    private static String singleMatrixOutput(Map<String, NodeInfo> outputs) {
+        List<String> candidates = outputs.values().stream()
+                .filter(n -> n.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT && t.getShape().length == 2)
+                .map(NodeInfo::getName).toList();
+        if (candidates.size() != 1) {
+            throw new ModelUnavailableException("cannot tell the vision model's embedding output: expected 'image_embeds' "
+                    + "or exactly one [N, D] float output, found " + outputs.keySet());
+        }
+        return candidates.get(0);
+    }
+
+    private static String shapeText(long[] shape) {
+        return java.util.Arrays.toString(shape).replace("-1", "?");
+    }
+
+    /** The text tower's session and its input names, read from metadata. */
+    private static final class TextTower {
+        private final OrtSession session;
+        private final String idsInput;
+        private final Optional<String> maskInput;
+        private final String output;
+        private final int contextLength;
+        private final int dimensions;
+
+        TextTower(OrtSession session) throws OrtException {
+            this.session = session;
+            Map<String, NodeInfo> inputs = session.getInputInfo();
+            this.idsInput = inputs.containsKey("input_ids") ? "input_ids" : inputs.keySet().iterator().next();
+            this.maskInput = inputs.containsKey("attention_mask") ? Optional.of("attention_mask") : Optional.empty();
+            long[] idsShape = tensorInfo(inputs.get(idsInput)).getShape(); // [N, 77]
+            this.contextLength = idsShape.length == 2 && idsShape[1] > 0 ? (int) idsShape[1] : 77;
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            this.output = outputs.containsKey("text_embeds") ? "text_embeds" : singleMatrixOutput(outputs);
+            this.dimensions = (int) tensorInfo(outputs.get(output)).getShape()[1];
+        }
+
+        float[][] embed(OrtEnvironment environment, long[][] tokenIds) {
+            int batch = tokenIds.length;
+            LongBuffer ids = LongBuffer.allocate(batch * contextLength);
+            LongBuffer mask = LongBuffer.allocate(batch * contextLength);
+            for (long[] row : tokenIds) {
+                if (row.length != contextLength) {
+                    throw new IllegalArgumentException("expected " + contextLength + " token ids, got " + row.length);
+                }
+                ids.put(row);
+                for (long id : row) {
+                    mask.put(id == 0 ? 0 : 1);
+                }
+            }
+            ids.flip();
+            mask.flip();
+            long[] shape = {batch, contextLength};
+            try (OnnxTensor idsTensor = OnnxTensor.createTensor(environment, ids, shape);
+                    OnnxTensor maskTensor = OnnxTensor.createTensor(environment, mask, shape)) {
+                Map<String, OnnxTensor> feed = maskInput.isPresent()
+                        ? Map.of(idsInput, idsTensor, maskInput.get(), maskTensor)
+                        : Map.of(idsInput, idsTensor);
+                try (OrtSession.Result result = session.run(feed, java.util.Set.of(output))) {
+                    return matrix(result, output, batch);
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed to embed " + batch + " text(s): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Files of one model export. */
+    public record ModelFiles(String name, Path vision, Optional<Path> text) {
+
+        /**
+         * Finds the towers in {@code dir}: Hugging Face's {@code onnx/} layout or a flat folder.
+         * The int8 variant uses the quantised vision tower; the text tower is always float.
+         */
+        public static Optional<ModelFiles> find(Path dir, String variant) {
+            String visionName = "int8".equals(variant) ? "vision_model_quantized.onnx" : "vision_model.onnx";
+            List<Path> visionCandidates = List.of(dir.resolve("onnx").resolve(visionName), dir.resolve(visionName),
+                    dir.resolve("int8".equals(variant) ? "vision_quantized.onnx" : "vision.onnx"));
+            Optional<Path> vision = visionCandidates.stream().filter(Files::isRegularFile).findFirst();
+            if (vision.isEmpty()) {
+                return Optional.empty();
+            }
+            Optional<Path> text = List.of(dir.resolve("onnx").resolve("text_model.onnx"), dir.resolve("text_model.onnx"),
+                    dir.resolve("text.onnx")).stream().filter(Files::isRegularFile).findFirst();
+            Path fileName = dir.toAbsolutePath().normalize().getFileName();
+            String name = fileName == null ? "clip" : fileName.toString();
+            return Optional.of(new ModelFiles(name, vision.get(), text));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.multimodalrag.clip;
+
+import io.multimodalrag.config.RagConfig;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Owns the one {@link ClipModel} of the service: finds it in {@code rag.model.dir}, downloads it
+ * once when it is missing, picks the device, and remembers why loading failed so that readiness and
+ * the model endpoints can say so. The service starts without a model; it just is not ready.
+ */
+@ApplicationScoped
+public class ModelLoader {
+
+    private static final Logger LOG = Logger.getLogger(ModelLoader.class);
+
+    /** Where loading stands. */
+    public enum Status {
+        LOADING, READY, FAILED
+    }
+
+    /** A snapshot of the loader's state; {@code model} is present when READY. */
+    public record State(Status status, String reason, Optional<ClipModel> model) {
+    }
+
+    private final RagConfig.Model config;
+    private volatile State state = new State(Status.LOADING, "the CLIP model is loading", Optional.empty());
+
+    public ModelLoader(RagConfig config) {
+        this.config = config.model();
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** The loaded model, or a {@link ModelUnavailableException} telling the client how to get one. */
+    public ClipModel require() {
+        State current = state;
+        return current.model().orElseThrow(() -> new ModelUnavailableException(current.status() == Status.LOADING
+                ? "the CLIP model is still loading; retry in a few seconds"
+                : "the CLIP model is not loaded: " + current.reason()));
+    }
+
+    /** Loads the model; called once at start-up, off the event loop. Never throws. */
+    public void load() {
+        try {
+            ClipModel model = open();
+            state = new State(Status.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
+            LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
+                    model.device(), model.imageSize(), model.dimensions(), model.hasTextTower() ? "present" : "absent");
+        } catch (ModelUnavailableException | ModelDownloadException e) {
+            fail(e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // Native library problems surface as LinkageError; they must not stop the service.
+            LOG.error("loading the CLIP model failed", e);
+            fail("loading failed (" + e.getClass().getSimpleName() + "); see the service log");
+        }
+    }
+
+    private void fail(String reason) {
+        state = new State(Status.FAILED, reason, Optional.empty());
+        LOG.errorf("CLIP model unavailable: %s. Model endpoints answer 503 until it is fixed and the service restarted.",
+                reason);
+    }
+
+    private ClipModel open() {
+        Path dir = config.dir();
+        String variant = config.variant().toLowerCase(Locale.ROOT);
+        if (!variant.equals("fp32") && !variant.equals("int8")) {
+            throw new ModelUnavailableException("rag.model.variant is '" + variant + "'; use fp32 or int8");
+        }
+        Optional<ClipModel.ModelFiles> files = ClipModel.ModelFiles.find(dir, variant);
+        if (files.isEmpty() && config.download().enabled()) {
+            LOG.infof("no %s CLIP model in %s; downloading it once", variant, dir);
+            ModelDownloader downloader = new ModelDownloader(ModelDownloader.defaultManifest(),
+                    config.download().baseUrl().orElse(null), config.download().token(), config.download().timeout());
+            downloader.download(dir, variant);
+            files = ClipModel.ModelFiles.find(dir, variant);
+        }
+        ClipModel.ModelFiles found = files.orElseThrow(() -> new ModelUnavailableException("no " + variant
+                + " CLIP model in '" + dir + "'; run onnx-models/download.sh, or point RAG_MODEL_DIR at a folder holding "
+                + "vision_model.onnx (see onnx-models/README.md)"));
+        int threads = config.intraOpThreads().orElse(Runtime.getRuntime().availableProcessors());
+        return openOnDevice(found, threads);
+    }
+
+    private ClipModel openOnDevice(ClipModel.ModelFiles files, int threads) {
+        String device = config.device().toLowerCase(Locale.ROOT);
+        switch (device) {
+            case "cpu":
+                LOG.info("running CLIP on the CPU (rag.model.device=cpu)");
+                return ClipModel.open(files, ClipModel.Device.CPU, threads);
+            case "cuda":
+                if (!ClipModel.cudaProviderAvailable()) {
+                    throw new ModelUnavailableException("rag.model.device=cuda but this build of ONNX Runtime has no CUDA "
+                            + "provider; build with -Pgpu or set rag.model.device=auto");
+                }
+                return ClipModel.open(files, ClipModel.Device.CUDA, threads);
+            case "auto":
+                if (!ClipModel.cudaProviderAvailable()) {
+                    LOG.info("running CLIP on the CPU: this build of ONNX Runtime has no CUDA provider (build with -Pgpu)");
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                }
+                try {
+                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                    LOG.info("running CLIP on CUDA (rag.model.device=auto found a GPU)");
+                    return model;
+                } catch (ModelUnavailableException e) {
+                    LOG.warnf("CUDA is not usable, running CLIP on the CPU instead: %s", e.getMessage());
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                }
+            default:
+                throw new ModelUnavailableException("rag.model.device is '" + device + "'; use auto, cpu or cuda");
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        state.model().ifPresent(ClipModel::close);
+    }
+}

@@ -1,0 +1,33 @@
+package io.multimodalrag.health;
+
+import io.multimodalrag.search.KnowledgeBase;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/** UP once the knowledge base is embedded and searchable; reports its size and skipped lines. */
+@Readiness
+@ApplicationScoped
+public class KnowledgeBaseReadinessCheck implements HealthCheck {
+
+    private final KnowledgeBase knowledgeBase;
+
+    public KnowledgeBaseReadinessCheck(KnowledgeBase knowledgeBase) {
+        this.knowledgeBase = knowledgeBase;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        KnowledgeBase.State state = knowledgeBase.state();
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("knowledge-base")
+                .status(state.status() == KnowledgeBase.Status.READY)
+                .withData("entries", knowledgeBase.snapshot().entries().size())
+                .withData("skipped", state.skipped());
+        if (state.status() != KnowledgeBase.Status.READY) {
+            response.withData("reason", state.reason());
+        }
+        return response.build();
+    }
+}

@@ -1,0 +1,70 @@
+package io.multimodalrag.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+@QuarkusTest
+class ImageResourceTest {
+
+    @BeforeAll
+    static void ready() {
+        ServiceReadiness.awaitStartupFinished();
+    }
+
+    @Test
+    void entriesArePagedInFileOrder() {
+        given().get("/v1/images").then().statusCode(200)
+                .body("total", equalTo(29)).body("page", equalTo(0)).body("size", equalTo(20))
+                .body("items", hasSize(20))
+                .body("items[0].id", equalTo("astronaut-eileen-collins"))
+                .body("items[0].imagePath", equalTo("image_database/astronaut-eileen-collins.jpg"))
+                .body("items[0].mediaType", equalTo("image/jpeg"))
+                .body("items[0].contentUrl", equalTo("/v1/images/astronaut-eileen-collins/content"));
+        given().queryParam("page", 1).queryParam("size", 20).get("/v1/images").then().statusCode(200)
+                .body("items", hasSize(9));
+        given().queryParam("page", 5).get("/v1/images").then().statusCode(200).body("items", hasSize(0));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"page,-1", "page,x", "size,0", "size,101"})
+    void badPagingIsA400(String name, String value) {
+        given().queryParam(name, value).get("/v1/images").then().statusCode(400)
+                .contentType(Problem.MEDIA_TYPE).body("detail", containsString("'" + name + "'"));
+    }
+
+    @Test
+    void oneEntry() {
+        given().get("/v1/images/raccoon-face").then().statusCode(200)
+                .body("imagePath", equalTo("image_database/raccoon-face.webp"))
+                .body("mediaType", equalTo("image/webp"))
+                .body("description", containsString("raccoon"));
+    }
+
+    @Test
+    void theContentIsTheFileWithItsType() {
+        byte[] body = given().get("/v1/images/horse-silhouette/content").then().statusCode(200)
+                .contentType("image/png").header("ETag", containsString("\"")).extract().asByteArray();
+        assertArrayEquals(TestImages.knowledgeBaseImage("horse-silhouette.png"), body);
+    }
+
+    @Test
+    void anUnknownIdIsA404() {
+        given().get("/v1/images/no-such-image").then().statusCode(404).contentType(Problem.MEDIA_TYPE)
+                .body("detail", containsString("no-such-image"));
+        given().get("/v1/images/no-such-image/content").then().statusCode(404).contentType(Problem.MEDIA_TYPE);
+    }
+
+    @Test
+    void anUnknownPathIsAProblemToo() {
+        given().get("/v1/nothing-here").then().statusCode(404).contentType(Problem.MEDIA_TYPE);
+    }
+}

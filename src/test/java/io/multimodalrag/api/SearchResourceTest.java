@@ -1,0 +1,142 @@
+package io.multimodalrag.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@QuarkusTest
+class SearchResourceTest {
+
+    @BeforeAll
+    static void ready() {
+        ServiceReadiness.awaitStartupFinished();
+    }
+
+    private static ValidatableResponse search(byte[] image, String fileName, String... fields) {
+        var request = given().multiPart("image", fileName, image);
+        for (int i = 0; i < fields.length; i += 2) {
+            request.multiPart(fields[i], fields[i + 1]);
+        }
+        return request.when().post("/v1/search").then();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"chelsea-cat.jpg", "motorcycle.jpg", "raccoon-face.webp", "horse-silhouette.png",
+            "gas-cylinder.jpg"})
+    void anExactCopyOfAKnowledgeBaseImageComesBackFirst(String fileName) {
+        String id = fileName.substring(0, fileName.lastIndexOf('.'));
+        search(TestImages.knowledgeBaseImage(fileName), "upload.bin")
+                .statusCode(200)
+                .contentType("application/json")
+                .body("results", hasSize(2))
+                .body("results[0].id", equalTo(id))
+                .body("results[0].imagePath", equalTo("image_database/" + fileName))
+                .body("results[0].description", startsWith(""))
+                .body("results[0].score", greaterThanOrEqualTo(0.999f))
+                .body("results[1].score", lessThanOrEqualTo(0.999f))
+                .body("model", equalTo("clip-tiny"))
+                .body("tookMs", greaterThanOrEqualTo(0));
+    }
+
+    @Test
+    void resultsAreBestFirstAndKIsHonoured() {
+        List<Float> scores = search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "10")
+                .statusCode(200).body("results", hasSize(10)).extract().path("results.score");
+        for (int i = 1; i < scores.size(); i++) {
+            assertTrue(scores.get(i - 1) >= scores.get(i), "scores not descending: " + scores);
+        }
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "1").statusCode(200)
+                .body("results", hasSize(1));
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "100").statusCode(200)
+                .body("results", hasSize(29));
+    }
+
+    @Test
+    void minScoreFiltersResults() {
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "5", "minScore", "0.999")
+                .statusCode(200)
+                .body("results", hasSize(1))
+                .body("results.score", everyItem(greaterThanOrEqualTo(0.999f)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "101", "-1", "two", "1.5"})
+    void kOutOfRangeIsA400(String k) {
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", k)
+                .statusCode(400)
+                .contentType(Problem.MEDIA_TYPE)
+                .body("status", equalTo(400))
+                .body("title", equalTo("Bad request"))
+                .body("detail", containsString("'k'"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1.01", "-2", "NaN", "high"})
+    void minScoreOutOfRangeIsA400(String minScore) {
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "minScore", minScore)
+                .statusCode(400).contentType(Problem.MEDIA_TYPE).body("detail", containsString("'minScore'"));
+    }
+
+    @Test
+    void aMissingImagePartIsA400() {
+        given().multiPart("k", "2").when().post("/v1/search").then()
+                .statusCode(400).contentType(Problem.MEDIA_TYPE).body("detail", containsString("'image'"));
+    }
+
+    @Test
+    void aRequestThatIsNotMultipartIsA415() {
+        given().contentType("application/json").body("{}").when().post("/v1/search").then()
+                .statusCode(415).contentType(Problem.MEDIA_TYPE).body("detail", containsString("multipart"));
+    }
+
+    @Test
+    void anEmptyUploadIsA415() {
+        search(new byte[0], "empty.jpg").statusCode(415).contentType(Problem.MEDIA_TYPE)
+                .body("type", equalTo("urn:multimodal-rag:problem:unsupported-image"));
+    }
+
+    @Test
+    void aTextFileIsA415() {
+        search("name,capacity\ngenerator,5 kW\n".getBytes(), "photo.jpg").statusCode(415)
+                .contentType(Problem.MEDIA_TYPE).body("status", equalTo(415));
+    }
+
+    @Test
+    void aTruncatedJpegIsA422() {
+        search(TestImages.truncatedJpeg(), "cut.jpg").statusCode(422).contentType(Problem.MEDIA_TYPE)
+                .body("type", equalTo("urn:multimodal-rag:problem:undecodable-image"));
+    }
+
+    @Test
+    void aDecompressionBombIsA422() {
+        search(TestImages.decompressionBomb(), "bomb.png").statusCode(422).contentType(Problem.MEDIA_TYPE)
+                .body("type", equalTo("urn:multimodal-rag:problem:image-too-large"))
+                .body("detail", containsString("megapixels"));
+    }
+
+    @Test
+    void anUploadOverTheLimitIsA413() {
+        byte[] big = new byte[21 * 1024 * 1024];
+        search(big, "big.jpg").statusCode(413).contentType(Problem.MEDIA_TYPE).body("status", equalTo(413));
+    }
+
+    @Test
+    void errorsNeverCarryAStackTrace() {
+        String body = search(TestImages.truncatedJpeg(), "cut.jpg").extract().asString();
+        assertTrue(!body.contains("Exception") && !body.contains("\tat "), body);
+    }
+}

@@ -1,0 +1,145 @@
+package io.multimodalrag.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Loading description.jsonl with bad lines, and reusing the embedding cache across loads. */
+@QuarkusTest
+@TestProfile(KnowledgeBaseLoadingTest.ScratchKnowledgeBase.class)
+class KnowledgeBaseLoadingTest {
+
+    static final Path DIR = Path.of("target", "kb-loading-test");
+
+    /** A knowledge base in a scratch folder that each test writes. */
+    public static class ScratchKnowledgeBase implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("rag.knowledge-base.descriptions", DIR.resolve("kb/description.jsonl").toString(),
+                    "rag.knowledge-base.cache-dir", DIR.resolve("cache").toString(),
+                    "rag.encoder.max-batch", "2");
+        }
+    }
+
+    @Inject
+    KnowledgeBase knowledgeBase;
+
+    @BeforeEach
+    void clean() throws IOException {
+        awaitStartupLoad();
+        deleteRecursively(DIR);
+        Files.createDirectories(DIR.resolve("kb/images"));
+        Files.writeString(DIR.resolve("outside.jpg"), "not in the knowledge base folder");
+    }
+
+    private void awaitStartupLoad() {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (knowledgeBase.state().status() == KnowledgeBase.Status.LOADING && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void badLinesAreSkippedAndTheRestIsSearchable() throws IOException {
+        copy("chelsea-cat.jpg", "images/cat.jpg");
+        copy("coffee-cup.jpg", "images/coffee.jpg");
+        copy("motorcycle.jpg", "images/motorcycle.jpg");
+        Files.writeString(DIR.resolve("kb/images/notes.jpg"), "these are not pixels");
+        writeLines(
+                line("images/cat.jpg", "a cat"),
+                "{not json",
+                "{\"image_path\": \"images/coffee.jpg\"}",
+                line("images/coffee.jpg", "an espresso"),
+                line("images/cat.jpg", "the same cat again"),
+                line("images/missing.jpg", "gone"),
+                "",
+                line("../outside.jpg", "escapes the folder"),
+                line("images/notes.jpg", "a text file"),
+                "[1, 2, 3]",
+                line("images/motorcycle.jpg", "a motorcycle"));
+
+        knowledgeBase.load();
+
+        KnowledgeBase.State state = knowledgeBase.state();
+        assertEquals(KnowledgeBase.Status.READY, state.status());
+        assertEquals(7, state.skipped(), "malformed, no description, duplicate, missing, outside, not an image, array");
+        List<KnowledgeBaseEntry> entries = knowledgeBase.snapshot().entries();
+        assertEquals(List.of("cat", "coffee", "motorcycle"), entries.stream().map(KnowledgeBaseEntry::id).toList());
+        assertEquals("an espresso", entries.get(1).description());
+        assertEquals(3, knowledgeBase.snapshot().matrix().rows());
+
+        float[] coffee = knowledgeBase.snapshot().matrix().row(1);
+        List<SearchHit> hits = knowledgeBase.search(coffee, 3, -1f);
+        assertEquals("coffee", hits.get(0).entry().id());
+        assertTrue(hits.get(0).score() > 0.9999f);
+    }
+
+    @Test
+    void aReloadEmbedsOnlyNewOrChangedImages() throws IOException {
+        copy("chelsea-cat.jpg", "images/cat.jpg");
+        copy("coffee-cup.jpg", "images/coffee.jpg");
+        copy("motorcycle.jpg", "images/motorcycle.jpg");
+        writeLines(line("images/cat.jpg", "a cat"), line("images/coffee.jpg", "an espresso"),
+                line("images/motorcycle.jpg", "a motorcycle"));
+
+        knowledgeBase.load();
+        assertEquals(3, knowledgeBase.state().embedded());
+        float[] catBefore = knowledgeBase.snapshot().matrix().row(0);
+
+        knowledgeBase.load();
+        assertEquals(0, knowledgeBase.state().embedded(), "everything should come from the cache");
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(catBefore, knowledgeBase.snapshot().matrix().row(0));
+
+        copy("gas-cylinder.jpg", "images/coffee.jpg");
+        copy("light-bulb.jpg", "images/bulb.jpg");
+        writeLines(line("images/cat.jpg", "a cat"), line("images/coffee.jpg", "now a gas cylinder"),
+                line("images/motorcycle.jpg", "a motorcycle"), line("images/bulb.jpg", "a light bulb"));
+        knowledgeBase.load();
+        assertEquals(2, knowledgeBase.state().embedded(), "the changed and the new image");
+        assertEquals(4, knowledgeBase.snapshot().entries().size());
+    }
+
+    @Test
+    void aMissingFileGivesAnEmptyReadyKnowledgeBase() {
+        knowledgeBase.load();
+        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(0, knowledgeBase.snapshot().entries().size());
+    }
+
+    private static String line(String path, String description) {
+        return "{\"image_path\": \"" + path + "\", \"description\": \"" + description + "\"}";
+    }
+
+    private static void writeLines(String... lines) throws IOException {
+        Files.writeString(DIR.resolve("kb/description.jsonl"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    }
+
+    private static void copy(String demoImage, String target) throws IOException {
+        Files.copy(Path.of("image_database", demoImage), DIR.resolve("kb").resolve(target),
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+}
