@@ -1,6 +1,9 @@
 package io.multimodalrag.clip;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.awt.image.WritableRaster;
 import java.nio.FloatBuffer;
 
 /**
@@ -96,12 +99,21 @@ public final class ClipPreprocessor {
         return CHANNELS * imageSize * imageSize;
     }
 
+    /** The image as (height, width) packed 0xRRGGBB ints; only read, never written. */
     private static int[] packedRgb(BufferedImage image) {
         int width = image.getWidth();
         int height = image.getHeight();
         if (image.getType() == BufferedImage.TYPE_INT_RGB) {
-            // Bulk copy of the packed ints; works for sub-images too.
-            return (int[]) image.getRaster().getDataElements(0, 0, width, height, null);
+            WritableRaster raster = image.getRaster();
+            boolean wholeBuffer = raster.getParent() == null
+                    && raster.getDataBuffer().getOffset() == 0
+                    && raster.getSampleModel() instanceof SinglePixelPackedSampleModel layout
+                    && layout.getScanlineStride() == width;
+            if (wholeBuffer) {
+                // ImageDecoder's output: read its pixel array in place rather than copying up to 200 MB.
+                return ((DataBufferInt) raster.getDataBuffer()).getData();
+            }
+            return (int[]) raster.getDataElements(0, 0, width, height, null);
         }
         int[] pixels = image.getRGB(0, 0, width, height, null, 0, width);
         for (int i = 0; i < pixels.length; i++) {

@@ -68,6 +68,9 @@ public final class ImageDecoder {
                 if (!jpeg.complete()) {
                     throw truncated(format);
                 }
+                if (jpeg.colorSpace() == JpegStructure.ColorSpace.UNKNOWN) {
+                    throw undecodable(format, null);
+                }
             }
             case PNG -> PngIntegrity.check(bytes);
             case WEBP -> checkRiffLength(bytes);
@@ -87,10 +90,10 @@ public final class ImageDecoder {
             reader.addIIOReadWarningListener(warnings);
             checkPixelCount(reader.getWidth(0), reader.getHeight(0));
             BufferedImage rgb;
-            if (jpeg != null && jpeg.components() == 4) {
-                // CMYK/YCCK: take the raw samples and convert like Pillow instead of through a CMYK ICC profile.
+            if (jpeg != null) {
+                // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                rgb = JpegCmykConverter.toRgb(raster, jpeg.isYcck());
+                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace());
             } else {
                 rgb = OpaqueRgbConverter.convert(reader.read(0, null));
             }

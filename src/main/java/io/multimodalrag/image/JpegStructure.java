@@ -1,29 +1,30 @@
 package io.multimodalrag.image;
 
 /**
- * What a walk over a JPEG's marker segments tells us before decoding: the number of colour components (4 means
- * CMYK or YCCK, which we convert ourselves), the Adobe APP14 colour transform, and whether the file is complete.
+ * What a walk over a JPEG's marker segments tells us before decoding: how libjpeg (and therefore Pillow, CLIP's
+ * reference decoder) interprets the colour components, and whether the file is complete.
  *
- * @param components     components in the frame header, or -1 if no SOF segment was found
- * @param adobeTransform transform byte of the last Adobe APP14 segment (0 = none/CMYK, 1 = YCbCr, 2 = YCCK), or -1
- * @param complete       true when a scan starts and an EOI marker follows it; false for a truncated file
+ * @param colorSpace the colour space of the stored components, by libjpeg's rules
+ * @param complete   true when a scan starts and an EOI marker follows it; false for a truncated file
  */
-record JpegStructure(int components, int adobeTransform, boolean complete) {
+record JpegStructure(ColorSpace colorSpace, boolean complete) {
+
+    /** libjpeg's {@code jpeg_color_space} guesses (jdapimin.c {@code default_decompress_parms}). */
+    enum ColorSpace {
+        GREY, YCBCR, RGB, CMYK, YCCK,
+        /** No frame header found, or a component count (2, 5+) that Pillow refuses. */
+        UNKNOWN
+    }
 
     private static final int SOS = 0xDA;
     private static final int EOI = 0xD9;
+    private static final int APP0 = 0xE0;
     private static final int APP14 = 0xEE;
-
-    /**
-     * libjpeg's rule for 4-component files: YCCK when an Adobe marker says any transform other than 0, plain
-     * CMYK otherwise (including when there is no Adobe marker at all).
-     */
-    boolean isYcck() {
-        return components == 4 && adobeTransform > 0;
-    }
 
     static JpegStructure scan(byte[] bytes) {
         int components = -1;
+        int[] componentIds = new int[3];
+        boolean jfif = false;
         int adobeTransform = -1;
         int scanStart = -1;
         int position = 2; // after SOI
@@ -53,8 +54,13 @@ record JpegStructure(int components, int adobeTransform, boolean complete) {
             }
             if (isStartOfFrame(marker) && length >= 8) {
                 components = bytes[data + 5] & 0xFF;
-            } else if (marker == APP14 && length >= 14 && isAdobe(bytes, data)) {
-                adobeTransform = bytes[data + 11] & 0xFF;
+                for (int i = 0; i < Math.min(components, 3) && data + 6 + 3 * i < end; i++) {
+                    componentIds[i] = bytes[data + 6 + 3 * i] & 0xFF;
+                }
+            } else if (marker == APP0 && length >= 16 && startsWith(bytes, data, "JFIF\0")) {
+                jfif = true;
+            } else if (marker == APP14 && length >= 14 && startsWith(bytes, data, "Adobe")) {
+                adobeTransform = bytes[data + 11] & 0xFF; // the last Adobe marker wins, as in libjpeg
             } else if (marker == SOS) {
                 scanStart = position;
                 break;
@@ -63,16 +69,45 @@ record JpegStructure(int components, int adobeTransform, boolean complete) {
         }
         // Entropy-coded data escapes every 0xFF, so an FF D9 after the first scan can only be the real EOI.
         boolean complete = scanStart >= 0 && lastEndOfImage(bytes) > scanStart;
-        return new JpegStructure(components, adobeTransform, complete);
+        return new JpegStructure(colorSpace(components, componentIds, jfif, adobeTransform), complete);
+    }
+
+    private static ColorSpace colorSpace(int components, int[] ids, boolean jfif, int adobeTransform) {
+        switch (components) {
+            case 1:
+                return ColorSpace.GREY;
+            case 3:
+                if (jfif) {
+                    return ColorSpace.YCBCR;
+                }
+                if (adobeTransform >= 0) {
+                    return adobeTransform == 0 ? ColorSpace.RGB : ColorSpace.YCBCR;
+                }
+                if (ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B') {
+                    return ColorSpace.RGB;
+                }
+                return ColorSpace.YCBCR; // component ids 1, 2, 3 or anything else
+            case 4:
+                return adobeTransform > 0 ? ColorSpace.YCCK : ColorSpace.CMYK;
+            default:
+                return ColorSpace.UNKNOWN;
+        }
     }
 
     private static boolean isStartOfFrame(int marker) {
         return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     }
 
-    private static boolean isAdobe(byte[] bytes, int offset) {
-        return bytes[offset] == 'A' && bytes[offset + 1] == 'd' && bytes[offset + 2] == 'o'
-                && bytes[offset + 3] == 'b' && bytes[offset + 4] == 'e';
+    private static boolean startsWith(byte[] bytes, int offset, String ascii) {
+        if (offset + ascii.length() > bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < ascii.length(); i++) {
+            if (bytes[offset + i] != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int lastEndOfImage(byte[] bytes) {
