@@ -36,6 +36,7 @@ Use /usr/bin/python3: a pyenv python on PATH lacks these modules.
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -83,8 +84,12 @@ def skimage(name):
 
 
 def fresh_dir(path):
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
+    """Empties `path` of generated files; hand-written Markdown (ATTRIBUTION.md) stays."""
+    os.makedirs(path, exist_ok=True)
+    for entry in os.listdir(path):
+        full = os.path.join(path, entry)
+        if os.path.isfile(full) and not entry.endswith(".md"):
+            os.remove(full)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -506,9 +511,12 @@ def main():
         "decoded": decoded,
         "tinyResizeCases": tiny_resize_cases(),
     }
+    text = json.dumps(document, indent=1)
+    # One line per list of numbers keeps the file readable (and diffs small).
+    text = re.sub(r"\[\s*(-?[\d.e-]+(?:,\s*-?[\d.e-]+)*)\s*\]",
+                  lambda match: "[" + ", ".join(match.group(1).split()).replace(",,", ",") + "]", text)
     with open(os.path.join(GOLDEN_PREPROCESS, "goldens.json"), "w") as out:
-        json.dump(document, out, indent=1)
-        out.write("\n")
+        out.write(text + "\n")
     print(f"wrote {len(goldens)} preprocess goldens and {len(decoded)} decoded references")
 
 

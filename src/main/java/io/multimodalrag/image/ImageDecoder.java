@@ -12,6 +12,7 @@ import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
@@ -140,9 +141,13 @@ public final class ImageDecoder {
         }
     }
 
+    /** "400", "51.2", "0.0216": whole numbers from 100 up, otherwise three significant digits. */
     private static String megapixels(long pixels) {
-        return BigDecimal.valueOf(pixels).divide(BigDecimal.valueOf(1_000_000))
-                .setScale(1, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+        BigDecimal value = BigDecimal.valueOf(pixels, 6);
+        value = value.compareTo(BigDecimal.valueOf(100)) >= 0
+                ? value.setScale(0, RoundingMode.HALF_UP)
+                : value.round(new MathContext(3, RoundingMode.HALF_UP));
+        return value.stripTrailingZeros().toPlainString();
     }
 
     /** A RIFF header states the file size; fewer bytes than that means the upload was cut short. */
