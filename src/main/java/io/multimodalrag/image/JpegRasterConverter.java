@@ -1,0 +1,111 @@
+package io.multimodalrag.image;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.Raster;
+
+/**
+ * Converts the raw component samples of a JPEG ({@code ImageReader.readRaster}: decoded and upsampled, but no
+ * colour conversion) to RGB exactly as Pillow 9.4 with libjpeg does, because CLIP was trained on Pillow's output.
+ * Doing the last step ourselves keeps ImageIO's colour management out: it would apply embedded ICC profiles
+ * (Pillow ignores them) and push CMYK through an ICC profile instead of Pillow's formula.
+ * <ul>
+ *   <li>grey: replicated; RGB: as stored;</li>
+ *   <li>YCbCr: libjpeg's fixed-point tables ({@code jdcolor.c build_ycc_rgb_table}, identical in libjpeg-turbo);</li>
+ *   <li>CMYK/YCCK: libjpeg turns YCCK into CMYK (the YCbCr tables give 255 − C, 255 − M, 255 − Y; K unchanged);
+ *       Pillow reads every CMYK JPEG as Adobe-inverted ({@code CMYK;I}) and its {@code cmyk2rgb} computes
+ *       R = clip(nk − nk × C / 255) with nk = 255 − K, rounded by {@code MULDIV255}. Folding the inversions
+ *       together, with s the stored samples: nk = s<sub>K</sub>, and C = 255 − s<sub>C</sub> for CMYK or
+ *       C = clip(R(Y, Cb, Cr)) for YCCK.</li>
+ * </ul>
+ */
+final class JpegRasterConverter {
+
+    private static final int SCALE_BITS = 16;
+    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
+    private static final int[] CR_TO_R = new int[256];
+    private static final int[] CB_TO_B = new int[256];
+    private static final int[] CR_TO_G = new int[256];
+    private static final int[] CB_TO_G = new int[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            int x = i - 128;
+            CR_TO_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALE_BITS;
+            CB_TO_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALE_BITS;
+            CR_TO_G[i] = -fix(0.71414) * x;
+            CB_TO_G[i] = -fix(0.34414) * x + ONE_HALF; // the rounding half of the green sum rides along here
+        }
+    }
+
+    private JpegRasterConverter() {
+    }
+
+    /**
+     * @param raster     from {@code readRaster}: bands in file order (Y, or Y Cb Cr, R G B, C M Y K, Y Cb Cr K)
+     * @param colorSpace how libjpeg interprets those bands
+     */
+    static BufferedImage toRgb(Raster raster, JpegStructure.ColorSpace colorSpace) {
+        int bands = switch (colorSpace) {
+            case GREY -> 1;
+            case YCBCR, RGB -> 3;
+            case CMYK, YCCK -> 4;
+            case UNKNOWN -> throw new IllegalArgumentException("no RGB conversion for an unknown JPEG colour space");
+        };
+        if (raster.getNumBands() != bands) {
+            throw new IllegalArgumentException("expected " + bands + " bands for " + colorSpace + " but the raster has "
+                    + raster.getNumBands());
+        }
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int[] out = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
+        int[] row = new int[width * bands];
+        for (int y = 0; y < height; y++) {
+            raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
+            int offset = y * width;
+            for (int x = 0, i = 0; x < width; x++, i += bands) {
+                out[offset + x] = switch (colorSpace) {
+                    case GREY -> row[i] * 0x010101;
+                    case RGB -> row[i] << 16 | row[i + 1] << 8 | row[i + 2];
+                    case YCBCR -> yCbCrToRgb(row[i], row[i + 1], row[i + 2]);
+                    case CMYK -> inkToRgb(255 - row[i], 255 - row[i + 1], 255 - row[i + 2], row[i + 3]);
+                    default -> inkToRgb(yCbCrToRgb(row[i], row[i + 1], row[i + 2]), row[i + 3]); // YCCK
+                };
+            }
+        }
+        return target;
+    }
+
+    private static int yCbCrToRgb(int luma, int cb, int cr) {
+        return clip(luma + CR_TO_R[cr]) << 16
+                | clip(luma + ((CB_TO_G[cb] + CR_TO_G[cr]) >> SCALE_BITS)) << 8
+                | clip(luma + CB_TO_B[cb]);
+    }
+
+    /** YCCK: the three inks come packed as libjpeg's YCbCr → "RGB" result. */
+    private static int inkToRgb(int packedInks, int notBlack) {
+        return inkToRgb(packedInks >> 16 & 0xFF, packedInks >> 8 & 0xFF, packedInks & 0xFF, notBlack);
+    }
+
+    /** Pillow's cmyk2rgb for ink amounts c, m, y (0 = none) and nk = 255 − K. */
+    private static int inkToRgb(int cyan, int magenta, int yellow, int notBlack) {
+        return clip(notBlack - mulDiv255(cyan, notBlack)) << 16
+                | clip(notBlack - mulDiv255(magenta, notBlack)) << 8
+                | clip(notBlack - mulDiv255(yellow, notBlack));
+    }
+
+    /** Pillow's MULDIV255: a × b / 255 rounded, without a division. */
+    private static int mulDiv255(int a, int b) {
+        int t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
+    }
+
+    private static int fix(double x) {
+        return (int) (x * (1 << SCALE_BITS) + 0.5);
+    }
+
+    private static int clip(int value) {
+        return value < 0 ? 0 : Math.min(value, 255);
+    }
+}
