@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class EmbeddingResourceTest {
 
-    @BeforeAll
-    static void ready() {
+    @BeforeEach
+    void ready() {
         ServiceReadiness.awaitStartupFinished();
     }
 

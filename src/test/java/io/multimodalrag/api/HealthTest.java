@@ -5,14 +5,14 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class HealthTest {
 
-    @BeforeAll
-    static void ready() {
+    @BeforeEach
+    void ready() {
         ServiceReadiness.awaitStartupFinished();
     }
 

@@ -7,7 +7,7 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,8 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 @QuarkusTest
 class ImageResourceTest {
 
-    @BeforeAll
-    static void ready() {
+    @BeforeEach
+    void ready() {
         ServiceReadiness.awaitStartupFinished();
     }
 

@@ -9,7 +9,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Without a model the service still starts, says why it is not ready, and answers 503 on model endpoints. */
@@ -25,8 +25,8 @@ class ModelMissingTest {
         }
     }
 
-    @BeforeAll
-    static void ready() {
+    @BeforeEach
+    void ready() {
         ServiceReadiness.awaitStartupFinished();
     }
 

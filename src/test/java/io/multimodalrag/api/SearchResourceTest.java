@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 @QuarkusTest
 class SearchResourceTest {
 
-    @BeforeAll
-    static void ready() {
+    @BeforeEach
+    void ready() {
         ServiceReadiness.awaitStartupFinished();
     }
 
