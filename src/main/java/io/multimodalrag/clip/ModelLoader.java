@@ -62,7 +62,8 @@ public class ModelLoader {
         }
     }
 
-    private void fail(String reason) {
+    private void fail(String message) {
+        String reason = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
         state = new State(Status.FAILED, reason, Optional.empty());
         LOG.errorf("CLIP model unavailable: %s. Model endpoints answer 503 until it is fixed and the service restarted.",
                 reason);

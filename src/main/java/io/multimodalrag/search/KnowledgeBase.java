@@ -101,7 +101,7 @@ public class KnowledgeBase {
      */
     public void load() {
         if (models.state().model().isEmpty()) {
-            state = new State(Status.FAILED, 0, 0, "no CLIP model to embed the images with: " + models.state().reason());
+            state = new State(Status.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
             return;
         }
         try {
