@@ -7,7 +7,8 @@ What it makes (all paths relative to the repository root):
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
                                           YCCK JPEG, EXIF orientations 1-8, palette/alpha/grey/16-bit PNG,
-                                          animated GIF, BMP, lossy and lossless WebP
+                                          animated GIF, GIFs whose first frame is smaller than the canvas, BMP,
+                                          lossy and lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
                                           TIFF, decompression bombs
   src/test/resources/golden/decoded/*.png    for every edge case: the full-size RGB image our decoder must produce
@@ -145,6 +146,41 @@ def write_png_16bit(path, array):
         out.write(png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)))
         out.write(png_chunk(b"IDAT", zlib.compress(raw, 9)))
         out.write(png_chunk(b"IEND", b""))
+
+
+def gif_lzw_image_data(indices):
+    """The simplest valid GIF LZW stream for 8-bit indices: a clear code before every pixel keeps codes 9 bits
+    wide. Large, but Pillow cannot write a first frame that is smaller than the canvas."""
+    clear, end = 256, 257
+    codes = [code for index in indices for code in (clear, int(index))] + [end]
+    accumulator, bit_count, data = 0, 0, bytearray()
+    for code in codes:
+        accumulator |= code << bit_count
+        bit_count += 9
+        while bit_count >= 8:
+            data.append(accumulator & 0xFF)
+            accumulator >>= 8
+            bit_count -= 8
+    if bit_count:
+        data.append(accumulator & 0xFF)
+    blocks = bytearray([8])  # minimum code size
+    for start in range(0, len(data), 255):
+        chunk = data[start:start + 255]
+        blocks += bytes([len(chunk)]) + chunk
+    return bytes(blocks + b"\x00")
+
+
+def write_gif_with_offset_frame(path, frame, canvas_size, offset, transparent_index=None):
+    """A one-frame GIF whose frame (a P image) covers only part of the logical screen."""
+    palette = bytes(frame.getpalette()[:768]).ljust(768, b"\x00")
+    screen = struct.pack("<HHBBB", canvas_size[0], canvas_size[1], 0xF7, 0, 0)  # 256-colour global table
+    control = b""
+    if transparent_index is not None:
+        control = b"\x21\xf9\x04" + bytes([1, 0, 0, transparent_index, 0])
+    descriptor = b"\x2c" + struct.pack("<HHHHB", offset[0], offset[1], frame.size[0], frame.size[1], 0)
+    with open(path, "wb") as out:
+        out.write(b"GIF89a" + screen + palette + control + descriptor
+                  + gif_lzw_image_data(np.asarray(frame).reshape(-1)) + b"\x3b")
 
 
 def png_chunks(data):
@@ -349,6 +385,22 @@ def save_edge_cases():
     gif = Image.open(path("animated.gif"))
     assert gif.n_frames == 2
     edge["animated.gif"] = {}
+
+    # First frames smaller than the logical screen: Pillow shows the whole screen, filled with palette entry 0
+    # (here a saturated red) or, when the frame has a transparent index, with that (white once composited).
+    small_frame = chelsea.resize((60, 40), Image.Resampling.LANCZOS).quantize(200, method=Image.Quantize.MEDIANCUT)
+    small_palette = [230, 20, 20] + small_frame.getpalette()[:200 * 3] + [0, 255, 0] * 55
+    shifted = Image.fromarray((np.asarray(small_frame).astype(np.uint8) + 1), "P")
+    shifted.putpalette(small_palette)
+    write_gif_with_offset_frame(path("gif_offset.gif"), shifted, (100, 70), (25, 15))
+    edge["gif_offset.gif"] = {}
+    with_hole = np.asarray(shifted).copy()
+    with_hole[10:20, 20:40] = 255
+    with_hole = Image.fromarray(with_hole, "P")
+    with_hole.putpalette(small_palette)
+    write_gif_with_offset_frame(path("gif_offset_transparent.gif"), with_hole, (100, 70), (25, 15), transparent_index=255)
+    assert Image.open(path("gif_offset_transparent.gif")).size == (100, 70)
+    edge["gif_offset_transparent.gif"] = {}
 
     coffee.save(path("bmp24.bmp"))
     edge["bmp24.bmp"] = {}

@@ -79,24 +79,29 @@ public final class ImageDecoder {
                 // GIF and BMP have no cheap whole-file check; their readers fail on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg);
+        GifLayout gif = format == ImageFormat.GIF ? GifLayout.scan(bytes).orElse(null) : null;
+        BufferedImage rgb = read(bytes, format, jpeg, gif);
         return ExifOrientation.apply(rgb, ExifOrientation.read(bytes));
     }
 
-    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg) {
+    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) {
         ImageReader reader = readerFor(format);
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(input, false, true);
             reader.addIIOReadWarningListener(warnings);
             checkPixelCount(reader.getWidth(0), reader.getHeight(0));
+            if (gif != null) {
+                checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
+            }
             BufferedImage rgb;
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
                 rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace());
             } else {
-                rgb = OpaqueRgbConverter.convert(reader.read(0, null));
+                BufferedImage decoded = reader.read(0, null);
+                rgb = OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);
             }
             if (warnings.sawTruncation) {
                 throw truncated(format);

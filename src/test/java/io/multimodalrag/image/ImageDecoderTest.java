@@ -73,7 +73,7 @@ class ImageDecoderTest {
         assertEquals(width, decoded.getWidth(), source + " width");
         assertEquals(height, decoded.getHeight(), source + " height");
         PixelDifference difference = PixelDifference.between(decoded, reference);
-        System.out.printf("decoded %-32s vs Pillow: %s%n", source, difference);
+        System.out.printf("decoded %-40s vs Pillow: %s%n", source, difference);
         if (source.endsWith("lossy.webp")) {
             assertTrue(difference.mean() <= 2.5 && difference.max() <= 40, source + ": " + difference);
         } else if (source.endsWith(".jpg")) {
@@ -118,6 +118,22 @@ class ImageDecoderTest {
         double toSecond = PixelDifference.between(decoded, opaque(secondFrame)).mean();
         assertTrue(toFirst < 2 && toSecond > 20, "first frame expected: mean distance to frame 1 " + toFirst
                 + ", to frame 2 " + toSecond);
+    }
+
+    @Test
+    void gifFirstFrameIsPlacedOnItsCanvasLikePillow() {
+        // A 60×40 frame at (25, 15) on a 100×70 logical screen; palette entry 0 is (230, 20, 20).
+        BufferedImage opaque = decoder.decode(TestResources.bytes("images/edge/gif_offset.gif"));
+        assertEquals(100, opaque.getWidth());
+        assertEquals(70, opaque.getHeight());
+        assertEquals(0xE61414, opaque.getRGB(0, 0) & WHITE);
+        assertEquals(0xE61414, opaque.getRGB(99, 69) & WHITE);
+
+        // With a transparent index the uncovered canvas and the hole at frame rows 10-19, columns 20-39 are white.
+        BufferedImage transparent = decoder.decode(TestResources.bytes("images/edge/gif_offset_transparent.gif"));
+        assertEquals(WHITE, transparent.getRGB(0, 0) & WHITE);
+        assertEquals(WHITE, transparent.getRGB(25 + 30, 15 + 15) & WHITE);
+        assertEquals(opaque.getRGB(30, 20), transparent.getRGB(30, 20));
     }
 
     @Test
