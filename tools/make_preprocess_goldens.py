@@ -6,7 +6,7 @@ What it makes (all paths relative to the repository root):
   src/test/resources/images/*            real photos from scikit-image's sample data, cropped/downscaled/re-encoded
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
-                                          YCCK JPEG, EXIF orientations 1-8, palette/alpha/grey/16-bit PNG,
+                                          YCCK JPEG, EXIF orientations 1-8 (and 6 in PNG and WebP), palette/alpha/grey/16-bit PNG,
                                           animated GIF, GIFs whose first frame is smaller than the canvas, BMP,
                                           lossy and lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
@@ -324,6 +324,12 @@ def save_edge_cases():
         exif[0x0112] = orientation
         stored.save(path(f"orientation_{orientation}.jpg"), quality=95, exif=exif.tobytes())
         edge[f"orientation_{orientation}.jpg"] = {}
+        if orientation == 6:
+            # EXIF outside JPEG: PNG's eXIf chunk and WebP's EXIF chunk, both honoured by Pillow.
+            stored.save(path("orientation_6.png"), exif=exif.tobytes())
+            edge["orientation_6.png"] = {}
+            stored.save(path("orientation_6.webp"), lossless=True, quality=100, method=4, exif=exif.tobytes())
+            edge["orientation_6.webp"] = {}
 
     chelsea.quantize(64, method=Image.Quantize.MEDIANCUT).save(path("palette.png"))
     edge["palette.png"] = {}

@@ -188,6 +188,25 @@ class ImageDecoderTest {
         assertTrue(difference.mean() < 2.5 && difference.max() <= 16, "orientation " + orientation + ": " + difference);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"orientation_6.png", "orientation_6.webp"})
+    void exifOrientationIsHonouredOutsideJpegToo(String file) throws IOException {
+        byte[] bytes = TestResources.bytes("images/edge/" + file);
+        BufferedImage stored = ImageIO.read(new ByteArrayInputStream(bytes)); // lossless, no EXIF applied
+        assertEquals(64, stored.getWidth());
+        assertEquals(96, stored.getHeight());
+
+        BufferedImage decoded = decoder.decode(bytes);
+        assertEquals(96, decoded.getWidth());
+        assertEquals(64, decoded.getHeight());
+        // Orientation 6 means "rotate 90° clockwise to view": output (x, y) comes from stored (y, height − 1 − x).
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 96; x++) {
+                assertEquals(stored.getRGB(y, 95 - x) & WHITE, decoded.getRGB(x, y) & WHITE, file + " at " + x + "," + y);
+            }
+        }
+    }
+
     @Test
     void cmykAndYcckUseTheBlackChannel() {
         // Both files hold the cat with full grey-component replacement; against Pillow they are exact (see the
