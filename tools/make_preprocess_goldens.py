@@ -6,9 +6,9 @@ What it makes (all paths relative to the repository root):
   src/test/resources/images/*            real photos from scikit-image's sample data, cropped/downscaled/re-encoded
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
-                                          YCCK JPEG, EXIF orientations 1-8 (and 6 in PNG and WebP), palette/alpha/grey/16-bit PNG,
-                                          animated GIF, GIFs whose first frame is smaller than the canvas, BMP,
-                                          lossy and lossless WebP
+                                          YCCK JPEG; EXIF orientations 1-8 (and 6 in PNG and WebP); palette,
+                                          alpha, tRNS, grey and 16-bit PNG; animated GIF and GIFs whose first
+                                          frame is smaller than the canvas; BMP; lossy and lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
                                           TIFF, decompression bombs
   src/test/resources/golden/decoded/*.png    for every edge case: the full-size RGB image our decoder must produce
@@ -357,6 +357,16 @@ def save_edge_cases():
     grey.save(path("gray.png"))
     edge["gray.png"] = {}
 
+    # tRNS on non-palette images: one colour (or grey level) is fully transparent.
+    keyed = np.asarray(coffee).copy()
+    keyed[20:50, 30:90] = (1, 2, 3)
+    Image.fromarray(keyed, "RGB").save(path("rgb_trns.png"), transparency=(1, 2, 3))
+    edge["rgb_trns.png"] = {}
+    grey_keyed = np.asarray(grey).copy()
+    grey_keyed[40:80, 40:80] = 77
+    Image.fromarray(grey_keyed, "L").save(path("gray_trns.png"), transparency=77)
+    edge["gray_trns.png"] = {}
+
     grey_alpha = np.stack([np.asarray(grey), np.asarray(grey)[::-1, :]], axis=-1)  # alpha = upside-down camera
     Image.fromarray(grey_alpha, "LA").save(path("gray_alpha.png"))
     edge["gray_alpha.png"] = {}
@@ -497,7 +507,7 @@ def torchvision_geometry(width, height):
 def preprocess_golden(name, source_path, reference):
     before_tensor = CLIP_TRANSFORM_BEFORE_TENSOR(reference)
     assert before_tensor.mode == "RGB" and before_tensor.size == (SIZE, SIZE)
-    before_tensor.save(os.path.join(GOLDEN_PREPROCESS, name + ".png"))
+    before_tensor.save(os.path.join(GOLDEN_PREPROCESS, name + ".png"), optimize=True)
     tensor = CLIP_TRANSFORM_TENSOR(before_tensor)  # (3, 224, 224) float32
     resized_w, resized_h, crop_left, crop_top = torchvision_geometry(*reference.size)
     return {
@@ -554,7 +564,7 @@ def main():
         source = os.path.join(EDGE, file_name)
         reference = reference_rgb(source, **extra)
         name = golden_name("edge/" + file_name)
-        reference.save(os.path.join(GOLDEN_DECODED, name + ".png"))
+        reference.save(os.path.join(GOLDEN_DECODED, name + ".png"), optimize=True)
         decoded.append({"name": name, "source": os.path.relpath(source, os.path.join(ROOT, "src/test/resources")),
                         "size": list(reference.size)})
         goldens.append(preprocess_golden(name, source, reference))

@@ -81,7 +81,9 @@ public final class ImageDecoder {
         }
         GifLayout gif = format == ImageFormat.GIF ? GifLayout.scan(bytes).orElse(null) : null;
         BufferedImage rgb = read(bytes, format, jpeg, gif);
-        return ExifOrientation.apply(rgb, ExifOrientation.read(bytes));
+        // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
+        boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
+        return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
     }
 
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) {

@@ -94,6 +94,10 @@ class ImageDecoderTest {
 
         BufferedImage webp = decoder.decode(TestResources.bytes("images/edge/lossless_alpha.webp"));
         assertEquals(WHITE, webp.getRGB(70, 50) & WHITE);
+
+        // tRNS colour keys on RGB (1, 2, 3) and grey (77) images.
+        assertEquals(WHITE, decoder.decode(TestResources.bytes("images/edge/rgb_trns.png")).getRGB(50, 30) & WHITE);
+        assertEquals(WHITE, decoder.decode(TestResources.bytes("images/edge/gray_trns.png")).getRGB(60, 60) & WHITE);
     }
 
     @Test
