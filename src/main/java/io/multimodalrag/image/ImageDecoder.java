@@ -62,7 +62,24 @@ public final class ImageDecoder {
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
+        try {
+            return decodeSupported(bytes, format);
+        } catch (ImageDecodingException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // Readers report damaged data as IIOException or as assorted runtime exceptions from deep inside;
+            // the PNG reader even wraps an OutOfMemoryError in an IIOException.
+            throw causedByOutOfMemory(e) ? tooLargeForMemory(e) : undecodable(format, e);
+        } catch (OutOfMemoryError e) {
+            throw tooLargeForMemory(e);
+        } catch (StackOverflowError e) {
+            throw undecodable(format, e);
+        }
+    }
+
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format) throws IOException {
         JpegStructure jpeg = null;
+        GifLayout gif = null;
         switch (format) {
             case JPEG -> {
                 jpeg = JpegStructure.scan(bytes);
@@ -75,23 +92,24 @@ public final class ImageDecoder {
             }
             case PNG -> PngIntegrity.check(bytes);
             case WEBP -> checkRiffLength(bytes);
+            case GIF -> gif = GifLayout.scan(bytes).orElse(null);
             default -> {
-                // GIF and BMP have no cheap whole-file check; their readers fail on damaged data.
+                // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        GifLayout gif = format == ImageFormat.GIF ? GifLayout.scan(bytes).orElse(null) : null;
         BufferedImage rgb = read(bytes, format, jpeg, gif);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
         return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
     }
 
-    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) {
+    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) throws IOException {
         ImageReader reader = readerFor(format);
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(input, false, true);
             reader.addIIOReadWarningListener(warnings);
+            // Header sizes first: a decompression bomb is refused before any pixel memory is allocated.
             checkPixelCount(reader.getWidth(0), reader.getHeight(0));
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
@@ -110,16 +128,6 @@ public final class ImageDecoder {
             }
             checkPixelCount(rgb.getWidth(), rgb.getHeight());
             return rgb;
-        } catch (ImageDecodingException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            // Readers report damaged data as IIOException or as assorted runtime exceptions from deep inside.
-            throw undecodable(format, e);
-        } catch (OutOfMemoryError e) {
-            throw new ImageDecodingException(Reason.TOO_MANY_PIXELS,
-                    "the image is too large to decode on this server right now; downscale it and upload it again", e);
-        } catch (StackOverflowError e) {
-            throw undecodable(format, e);
         } finally {
             reader.dispose();
         }
@@ -175,6 +183,20 @@ public final class ImageDecoder {
                         + " images are not supported; convert the picture to JPEG or PNG and upload it again"))
                 .orElseGet(() -> new ImageDecodingException(Reason.NOT_AN_IMAGE,
                         "the file is not a recognised image; upload a " + ImageFormat.SUPPORTED_LIST + " picture"));
+    }
+
+    private static boolean causedByOutOfMemory(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ImageDecodingException tooLargeForMemory(Throwable cause) {
+        return new ImageDecodingException(Reason.TOO_MANY_PIXELS,
+                "the image is too large to decode on this server right now; downscale it and upload it again", cause);
     }
 
     private static ImageDecodingException truncated(ImageFormat format) {
