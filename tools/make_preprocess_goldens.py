@@ -6,8 +6,8 @@ What it makes (all paths relative to the repository root):
   src/test/resources/images/*            real photos from scikit-image's sample data, cropped/downscaled/re-encoded
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
-                                          YCCK JPEG; EXIF orientations 1-8 (and 6 in PNG and WebP); palette,
-                                          alpha, tRNS, grey and 16-bit PNG; animated GIF and GIFs whose first
+                                          YCCK JPEG; EXIF orientations 1-8 (and 6 in PNG and WebP); palette
+                                          (8- and 4-bit), 1-bit, alpha, tRNS, grey and 16-bit PNG; animated GIF and GIFs whose first
                                           frame is smaller than the canvas; BMP; lossy and lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
                                           TIFF, decompression bombs
@@ -333,6 +333,12 @@ def save_edge_cases():
 
     chelsea.quantize(64, method=Image.Quantize.MEDIANCUT).save(path("palette.png"))
     edge["palette.png"] = {}
+
+    # Low bit depths: a 16-colour palette is written with 4 bits per pixel, mode "1" with 1 bit.
+    chelsea.quantize(16, method=Image.Quantize.MEDIANCUT).save(path("palette_4bit.png"))
+    edge["palette_4bit.png"] = {}
+    chelsea.convert("L").point(lambda v: 255 if v > 110 else 0).convert("1").save(path("bilevel.png"))
+    edge["bilevel.png"] = {}
 
     # Palette with a tRNS table: index 0 fully transparent (a rectangle), index 1 half transparent (another one).
     palette_image = coffee.quantize(62, method=Image.Quantize.MEDIANCUT)

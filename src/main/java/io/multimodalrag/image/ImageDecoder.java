@@ -17,6 +17,7 @@ import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Turns untrusted upload bytes into a clean image: always {@code TYPE_INT_RGB}, upright (EXIF orientation applied),
@@ -31,6 +32,8 @@ import java.util.Optional;
  * Thread-safe: each call uses its own ImageIO reader and stream.
  */
 public final class ImageDecoder {
+
+    private static final AtomicBoolean PLUGINS_RESCANNED = new AtomicBoolean();
 
     private final long maxPixels;
 
@@ -135,6 +138,12 @@ public final class ImageDecoder {
 
     private static ImageReader readerFor(ImageFormat format) {
         Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
+        if (!readers.hasNext() && PLUGINS_RESCANNED.compareAndSet(false, true)) {
+            // ImageIO fills its registry once, from the class loader current at the time; if that could not see
+            // the TwelveMonkeys jars (WebP), a rescan from ours can.
+            ImageIO.scanForPlugins();
+            readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
+        }
         if (!readers.hasNext()) {
             // Only happens when an ImageIO plugin (TwelveMonkeys, for WebP) is missing from the deployment.
             throw new ImageDecodingException(Reason.UNSUPPORTED_FORMAT, format.displayName()
