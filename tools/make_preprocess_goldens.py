@@ -7,16 +7,17 @@ What it makes (all paths relative to the repository root):
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
                                           YCCK JPEG; EXIF orientations 1-8 (and 6 in PNG and WebP); palette
-                                          (8- and 4-bit), 1-bit, alpha, tRNS, grey and 16-bit PNG; animated GIF and GIFs whose first
-                                          frame is smaller than the canvas; BMP; lossy and lossless WebP
+                                          (8- and 4-bit), 1-bit, alpha, tRNS, grey and 16-bit PNG; animated GIF
+                                          and GIFs whose first frame is smaller than the canvas; BMP; lossy and
+                                          lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
                                           TIFF, decompression bombs
   src/test/resources/golden/decoded/*.png    for every edge case: the full-size RGB image our decoder must produce
   src/test/resources/golden/preprocess/*.png for every valid image: the 224x224 uint8 RGB image that CLIP's
                                           torchvision transform hands to ToTensor()
   src/test/resources/golden/preprocess/goldens.json   per image: source, sizes, crop offsets, and the per-channel
-                                          mean/std of the final normalised tensor; plus the probe pixels and
-                                          tiny resize cases the Java tests check
+                                          mean/std of the final normalised tensor; the list of decoded references;
+                                          and tiny synthetic resize cases (Pillow's exact bicubic output)
 
 How the reference is computed: open with Pillow, normalise to RGB exactly as io.multimodalrag.image.ImageDecoder
 defines it (EXIF orientation via ImageOps.exif_transpose; palette -> RGB(A); alpha composited over white with
