@@ -6,16 +6,18 @@ What it makes (all paths relative to the repository root):
   src/test/resources/images/*            real photos from scikit-image's sample data, cropped/downscaled/re-encoded
                                           to exercise the resize and centre-crop geometry (see ATTRIBUTION.md)
   src/test/resources/images/edge/*       decoder edge cases made from those photos: progressive, grey, CMYK and
-                                          YCCK JPEG, EXIF orientations 1-8, palette/alpha/grey/16-bit PNG,
-                                          animated GIF, BMP, lossy and lossless WebP
+                                          YCCK JPEG; EXIF orientations 1-8 (and 6 in PNG and WebP); palette
+                                          (8- and 4-bit), 1-bit, alpha, tRNS, grey and 16-bit PNG; animated GIF
+                                          and GIFs whose first frame is smaller than the canvas; BMP; lossy and
+                                          lossless WebP
   src/test/resources/images/invalid/*    inputs the decoder must refuse: empty, truncated, corrupt, text, PDF,
                                           TIFF, decompression bombs
   src/test/resources/golden/decoded/*.png    for every edge case: the full-size RGB image our decoder must produce
   src/test/resources/golden/preprocess/*.png for every valid image: the 224x224 uint8 RGB image that CLIP's
                                           torchvision transform hands to ToTensor()
   src/test/resources/golden/preprocess/goldens.json   per image: source, sizes, crop offsets, and the per-channel
-                                          mean/std of the final normalised tensor; plus the probe pixels and
-                                          tiny resize cases the Java tests check
+                                          mean/std of the final normalised tensor; the list of decoded references;
+                                          and tiny synthetic resize cases (Pillow's exact bicubic output)
 
 How the reference is computed: open with Pillow, normalise to RGB exactly as io.multimodalrag.image.ImageDecoder
 defines it (EXIF orientation via ImageOps.exif_transpose; palette -> RGB(A); alpha composited over white with
@@ -145,6 +147,41 @@ def write_png_16bit(path, array):
         out.write(png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)))
         out.write(png_chunk(b"IDAT", zlib.compress(raw, 9)))
         out.write(png_chunk(b"IEND", b""))
+
+
+def gif_lzw_image_data(indices):
+    """The simplest valid GIF LZW stream for 8-bit indices: a clear code before every pixel keeps codes 9 bits
+    wide. Large, but Pillow cannot write a first frame that is smaller than the canvas."""
+    clear, end = 256, 257
+    codes = [code for index in indices for code in (clear, int(index))] + [end]
+    accumulator, bit_count, data = 0, 0, bytearray()
+    for code in codes:
+        accumulator |= code << bit_count
+        bit_count += 9
+        while bit_count >= 8:
+            data.append(accumulator & 0xFF)
+            accumulator >>= 8
+            bit_count -= 8
+    if bit_count:
+        data.append(accumulator & 0xFF)
+    blocks = bytearray([8])  # minimum code size
+    for start in range(0, len(data), 255):
+        chunk = data[start:start + 255]
+        blocks += bytes([len(chunk)]) + chunk
+    return bytes(blocks + b"\x00")
+
+
+def write_gif_with_offset_frame(path, frame, canvas_size, offset, transparent_index=None):
+    """A one-frame GIF whose frame (a P image) covers only part of the logical screen."""
+    palette = bytes(frame.getpalette()[:768]).ljust(768, b"\x00")
+    screen = struct.pack("<HHBBB", canvas_size[0], canvas_size[1], 0xF7, 0, 0)  # 256-colour global table
+    control = b""
+    if transparent_index is not None:
+        control = b"\x21\xf9\x04" + bytes([1, 0, 0, transparent_index, 0])
+    descriptor = b"\x2c" + struct.pack("<HHHHB", offset[0], offset[1], frame.size[0], frame.size[1], 0)
+    with open(path, "wb") as out:
+        out.write(b"GIF89a" + screen + palette + control + descriptor
+                  + gif_lzw_image_data(np.asarray(frame).reshape(-1)) + b"\x3b")
 
 
 def png_chunks(data):
@@ -288,9 +325,21 @@ def save_edge_cases():
         exif[0x0112] = orientation
         stored.save(path(f"orientation_{orientation}.jpg"), quality=95, exif=exif.tobytes())
         edge[f"orientation_{orientation}.jpg"] = {}
+        if orientation == 6:
+            # EXIF outside JPEG: PNG's eXIf chunk and WebP's EXIF chunk, both honoured by Pillow.
+            stored.save(path("orientation_6.png"), exif=exif.tobytes())
+            edge["orientation_6.png"] = {}
+            stored.save(path("orientation_6.webp"), lossless=True, quality=100, method=4, exif=exif.tobytes())
+            edge["orientation_6.webp"] = {}
 
     chelsea.quantize(64, method=Image.Quantize.MEDIANCUT).save(path("palette.png"))
     edge["palette.png"] = {}
+
+    # Low bit depths: a 16-colour palette is written with 4 bits per pixel, mode "1" with 1 bit.
+    chelsea.quantize(16, method=Image.Quantize.MEDIANCUT).save(path("palette_4bit.png"))
+    edge["palette_4bit.png"] = {}
+    chelsea.convert("L").point(lambda v: 255 if v > 110 else 0).convert("1").save(path("bilevel.png"))
+    edge["bilevel.png"] = {}
 
     # Palette with a tRNS table: index 0 fully transparent (a rectangle), index 1 half transparent (another one).
     palette_image = coffee.quantize(62, method=Image.Quantize.MEDIANCUT)
@@ -314,6 +363,16 @@ def save_edge_cases():
     grey = skimage("camera.png").resize((128, 128), Image.Resampling.LANCZOS)
     grey.save(path("gray.png"))
     edge["gray.png"] = {}
+
+    # tRNS on non-palette images: one colour (or grey level) is fully transparent.
+    keyed = np.asarray(coffee).copy()
+    keyed[20:50, 30:90] = (1, 2, 3)
+    Image.fromarray(keyed, "RGB").save(path("rgb_trns.png"), transparency=(1, 2, 3))
+    edge["rgb_trns.png"] = {}
+    grey_keyed = np.asarray(grey).copy()
+    grey_keyed[40:80, 40:80] = 77
+    Image.fromarray(grey_keyed, "L").save(path("gray_trns.png"), transparency=77)
+    edge["gray_trns.png"] = {}
 
     grey_alpha = np.stack([np.asarray(grey), np.asarray(grey)[::-1, :]], axis=-1)  # alpha = upside-down camera
     Image.fromarray(grey_alpha, "LA").save(path("gray_alpha.png"))
@@ -349,6 +408,22 @@ def save_edge_cases():
     gif = Image.open(path("animated.gif"))
     assert gif.n_frames == 2
     edge["animated.gif"] = {}
+
+    # First frames smaller than the logical screen: Pillow shows the whole screen, filled with palette entry 0
+    # (here a saturated red) or, when the frame has a transparent index, with that (white once composited).
+    small_frame = chelsea.resize((60, 40), Image.Resampling.LANCZOS).quantize(200, method=Image.Quantize.MEDIANCUT)
+    small_palette = [230, 20, 20] + small_frame.getpalette()[:200 * 3] + [0, 255, 0] * 55
+    shifted = Image.fromarray((np.asarray(small_frame).astype(np.uint8) + 1), "P")
+    shifted.putpalette(small_palette)
+    write_gif_with_offset_frame(path("gif_offset.gif"), shifted, (100, 70), (25, 15))
+    edge["gif_offset.gif"] = {}
+    with_hole = np.asarray(shifted).copy()
+    with_hole[10:20, 20:40] = 255
+    with_hole = Image.fromarray(with_hole, "P")
+    with_hole.putpalette(small_palette)
+    write_gif_with_offset_frame(path("gif_offset_transparent.gif"), with_hole, (100, 70), (25, 15), transparent_index=255)
+    assert Image.open(path("gif_offset_transparent.gif")).size == (100, 70)
+    edge["gif_offset_transparent.gif"] = {}
 
     coffee.save(path("bmp24.bmp"))
     edge["bmp24.bmp"] = {}
@@ -439,7 +514,7 @@ def torchvision_geometry(width, height):
 def preprocess_golden(name, source_path, reference):
     before_tensor = CLIP_TRANSFORM_BEFORE_TENSOR(reference)
     assert before_tensor.mode == "RGB" and before_tensor.size == (SIZE, SIZE)
-    before_tensor.save(os.path.join(GOLDEN_PREPROCESS, name + ".png"))
+    before_tensor.save(os.path.join(GOLDEN_PREPROCESS, name + ".png"), optimize=True)
     tensor = CLIP_TRANSFORM_TENSOR(before_tensor)  # (3, 224, 224) float32
     resized_w, resized_h, crop_left, crop_top = torchvision_geometry(*reference.size)
     return {
@@ -496,7 +571,7 @@ def main():
         source = os.path.join(EDGE, file_name)
         reference = reference_rgb(source, **extra)
         name = golden_name("edge/" + file_name)
-        reference.save(os.path.join(GOLDEN_DECODED, name + ".png"))
+        reference.save(os.path.join(GOLDEN_DECODED, name + ".png"), optimize=True)
         decoded.append({"name": name, "source": os.path.relpath(source, os.path.join(ROOT, "src/test/resources")),
                         "size": list(reference.size)})
         goldens.append(preprocess_golden(name, source, reference))

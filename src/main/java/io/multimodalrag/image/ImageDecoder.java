@@ -17,6 +17,7 @@ import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Turns untrusted upload bytes into a clean image: always {@code TYPE_INT_RGB}, upright (EXIF orientation applied),
@@ -31,6 +32,8 @@ import java.util.Optional;
  * Thread-safe: each call uses its own ImageIO reader and stream.
  */
 public final class ImageDecoder {
+
+    private static final AtomicBoolean PLUGINS_RESCANNED = new AtomicBoolean();
 
     private final long maxPixels;
 
@@ -62,7 +65,24 @@ public final class ImageDecoder {
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
+        try {
+            return decodeSupported(bytes, format);
+        } catch (ImageDecodingException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // Readers report damaged data as IIOException or as assorted runtime exceptions from deep inside;
+            // the PNG reader even wraps an OutOfMemoryError in an IIOException.
+            throw causedByOutOfMemory(e) ? tooLargeForMemory(e) : undecodable(format, e);
+        } catch (OutOfMemoryError e) {
+            throw tooLargeForMemory(e);
+        } catch (StackOverflowError e) {
+            throw undecodable(format, e);
+        }
+    }
+
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format) throws IOException {
         JpegStructure jpeg = null;
+        GifLayout gif = null;
         switch (format) {
             case JPEG -> {
                 jpeg = JpegStructure.scan(bytes);
@@ -75,44 +95,42 @@ public final class ImageDecoder {
             }
             case PNG -> PngIntegrity.check(bytes);
             case WEBP -> checkRiffLength(bytes);
+            case GIF -> gif = GifLayout.scan(bytes).orElse(null);
             default -> {
-                // GIF and BMP have no cheap whole-file check; their readers fail on damaged data.
+                // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg);
-        return ExifOrientation.apply(rgb, ExifOrientation.read(bytes));
+        BufferedImage rgb = read(bytes, format, jpeg, gif);
+        // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
+        boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
+        return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
     }
 
-    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg) {
+    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) throws IOException {
         ImageReader reader = readerFor(format);
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(input, false, true);
             reader.addIIOReadWarningListener(warnings);
+            // Header sizes first: a decompression bomb is refused before any pixel memory is allocated.
             checkPixelCount(reader.getWidth(0), reader.getHeight(0));
+            if (gif != null) {
+                checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
+            }
             BufferedImage rgb;
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
                 rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace());
             } else {
-                rgb = OpaqueRgbConverter.convert(reader.read(0, null));
+                BufferedImage decoded = reader.read(0, null);
+                rgb = OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);
             }
             if (warnings.sawTruncation) {
                 throw truncated(format);
             }
             checkPixelCount(rgb.getWidth(), rgb.getHeight());
             return rgb;
-        } catch (ImageDecodingException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            // Readers report damaged data as IIOException or as assorted runtime exceptions from deep inside.
-            throw undecodable(format, e);
-        } catch (OutOfMemoryError e) {
-            throw new ImageDecodingException(Reason.TOO_MANY_PIXELS,
-                    "the image is too large to decode on this server right now; downscale it and upload it again", e);
-        } catch (StackOverflowError e) {
-            throw undecodable(format, e);
         } finally {
             reader.dispose();
         }
@@ -120,6 +138,12 @@ public final class ImageDecoder {
 
     private static ImageReader readerFor(ImageFormat format) {
         Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
+        if (!readers.hasNext() && PLUGINS_RESCANNED.compareAndSet(false, true)) {
+            // ImageIO fills its registry once, from the class loader current at the time; if that could not see
+            // the TwelveMonkeys jars (WebP), a rescan from ours can.
+            ImageIO.scanForPlugins();
+            readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
+        }
         if (!readers.hasNext()) {
             // Only happens when an ImageIO plugin (TwelveMonkeys, for WebP) is missing from the deployment.
             throw new ImageDecodingException(Reason.UNSUPPORTED_FORMAT, format.displayName()
@@ -168,6 +192,20 @@ public final class ImageDecoder {
                         + " images are not supported; convert the picture to JPEG or PNG and upload it again"))
                 .orElseGet(() -> new ImageDecodingException(Reason.NOT_AN_IMAGE,
                         "the file is not a recognised image; upload a " + ImageFormat.SUPPORTED_LIST + " picture"));
+    }
+
+    private static boolean causedByOutOfMemory(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ImageDecodingException tooLargeForMemory(Throwable cause) {
+        return new ImageDecodingException(Reason.TOO_MANY_PIXELS,
+                "the image is too large to decode on this server right now; downscale it and upload it again", cause);
     }
 
     private static ImageDecodingException truncated(ImageFormat format) {

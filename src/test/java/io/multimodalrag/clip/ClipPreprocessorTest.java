@@ -105,7 +105,7 @@ class ClipPreprocessorTest {
     @AfterAll
     static void printReport() {
         System.out.println("CLIP preprocess vs Pillow/torchvision goldens (normalised units):");
-        REPORT.forEach((source, figures) -> System.out.printf("  %-34s %s%n", source, figures));
+        REPORT.forEach((source, figures) -> System.out.printf("  %-40s %s%n", source, figures));
     }
 
     /**

@@ -73,7 +73,7 @@ class ImageDecoderTest {
         assertEquals(width, decoded.getWidth(), source + " width");
         assertEquals(height, decoded.getHeight(), source + " height");
         PixelDifference difference = PixelDifference.between(decoded, reference);
-        System.out.printf("decoded %-32s vs Pillow: %s%n", source, difference);
+        System.out.printf("decoded %-40s vs Pillow: %s%n", source, difference);
         if (source.endsWith("lossy.webp")) {
             assertTrue(difference.mean() <= 2.5 && difference.max() <= 40, source + ": " + difference);
         } else if (source.endsWith(".jpg")) {
@@ -94,6 +94,10 @@ class ImageDecoderTest {
 
         BufferedImage webp = decoder.decode(TestResources.bytes("images/edge/lossless_alpha.webp"));
         assertEquals(WHITE, webp.getRGB(70, 50) & WHITE);
+
+        // tRNS colour keys on RGB (1, 2, 3) and grey (77) images.
+        assertEquals(WHITE, decoder.decode(TestResources.bytes("images/edge/rgb_trns.png")).getRGB(50, 30) & WHITE);
+        assertEquals(WHITE, decoder.decode(TestResources.bytes("images/edge/gray_trns.png")).getRGB(60, 60) & WHITE);
     }
 
     @Test
@@ -118,6 +122,22 @@ class ImageDecoderTest {
         double toSecond = PixelDifference.between(decoded, opaque(secondFrame)).mean();
         assertTrue(toFirst < 2 && toSecond > 20, "first frame expected: mean distance to frame 1 " + toFirst
                 + ", to frame 2 " + toSecond);
+    }
+
+    @Test
+    void gifFirstFrameIsPlacedOnItsCanvasLikePillow() {
+        // A 60×40 frame at (25, 15) on a 100×70 logical screen; palette entry 0 is (230, 20, 20).
+        BufferedImage opaque = decoder.decode(TestResources.bytes("images/edge/gif_offset.gif"));
+        assertEquals(100, opaque.getWidth());
+        assertEquals(70, opaque.getHeight());
+        assertEquals(0xE61414, opaque.getRGB(0, 0) & WHITE);
+        assertEquals(0xE61414, opaque.getRGB(99, 69) & WHITE);
+
+        // With a transparent index the uncovered canvas and the hole at frame rows 10-19, columns 20-39 are white.
+        BufferedImage transparent = decoder.decode(TestResources.bytes("images/edge/gif_offset_transparent.gif"));
+        assertEquals(WHITE, transparent.getRGB(0, 0) & WHITE);
+        assertEquals(WHITE, transparent.getRGB(25 + 30, 15 + 15) & WHITE);
+        assertEquals(opaque.getRGB(30, 20), transparent.getRGB(30, 20));
     }
 
     @Test
@@ -170,6 +190,25 @@ class ImageDecoderTest {
         // mirror would be off by tens of levels on average.
         PixelDifference difference = PixelDifference.between(decoded, upright);
         assertTrue(difference.mean() < 2.5 && difference.max() <= 16, "orientation " + orientation + ": " + difference);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"orientation_6.png", "orientation_6.webp"})
+    void exifOrientationIsHonouredOutsideJpegToo(String file) throws IOException {
+        byte[] bytes = TestResources.bytes("images/edge/" + file);
+        BufferedImage stored = ImageIO.read(new ByteArrayInputStream(bytes)); // lossless, no EXIF applied
+        assertEquals(64, stored.getWidth());
+        assertEquals(96, stored.getHeight());
+
+        BufferedImage decoded = decoder.decode(bytes);
+        assertEquals(96, decoded.getWidth());
+        assertEquals(64, decoded.getHeight());
+        // Orientation 6 means "rotate 90° clockwise to view": output (x, y) comes from stored (y, height − 1 − x).
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 96; x++) {
+                assertEquals(stored.getRGB(y, 95 - x) & WHITE, decoded.getRGB(x, y) & WHITE, file + " at " + x + "," + y);
+            }
+        }
     }
 
     @Test
