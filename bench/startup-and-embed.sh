@@ -20,12 +20,17 @@ port=${BENCH_PORT:-18080}
 jar=target/quarkus-app/quarkus-run.jar
 [ -f "$jar" ] || { echo "build first: ./mvnw package -DskipTests" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "port $port is already in use; stop that process or set BENCH_PORT" >&2; exit 1
+fi
 java_opts=()
 if java -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])'; then java_opts+=(--enable-native-access=ALL-UNNAMED); fi
 
 now() { date +%s.%N; }
 
+pid=
+# Launches the service and waits for readiness; sets $pid and $elapsed (seconds since launch).
 start() {
     local log=$1 t0
     t0=$(now)
@@ -37,14 +42,14 @@ start() {
         kill -0 "$pid" 2>/dev/null || { echo "service died; log:" >&2; tail -20 "$log" >&2; exit 1; }
         sleep 0.05
     done
-    awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'
+    elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 }
 
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
 echo "model: $model ($(du -sh "$model" | cut -f1)), $(nproc) cores, $(java -version 2>&1 | head -1)"
-cold=$(start "$work/cold.log")
-echo "start-up to ready, empty cache: ${cold} s"
+start "$work/cold.log"
+echo "start-up to ready, empty cache: ${elapsed} s"
 grep -o 'embedded [0-9]*/[0-9]* images ([0-9.]* images/s)' "$work/cold.log" | tail -1 | sed 's/^/  knowledge base: /'
 
 images=(image_database/*.jpg image_database/*.png image_database/*.webp)
@@ -59,7 +64,7 @@ done | sort -n | awk '{ t[NR] = $1 * 1000; s += $1 * 1000 } END {
         NR, s / NR, t[int(NR * 0.5) + 1], t[int(NR * 0.95) + 1] }'
 stop
 
-warm=$(start "$work/warm.log")
-echo "start-up to ready, warm cache: ${warm} s"
+start "$work/warm.log"
+echo "start-up to ready, warm cache: ${elapsed} s"
 grep -o 'knowledge base ready: .*' "$work/warm.log" | sed 's/^/  /'
 stop
