@@ -55,7 +55,8 @@ public final class ClipModel implements AutoCloseable {
         this.visionFile = visionFile;
 
         Map<String, NodeInfo> inputs = visionSession.getInputInfo();
-        this.pixelInput = inputs.containsKey("pixel_values") ? "pixel_values" : singleFourDimensionalFloat(inputs);
+        this.pixelInput = inputs.containsKey("pixel_values") ? "pixel_values"
+                : singleFloatTensor(inputs, 4, "image input: expected 'pixel_values' or exactly one 4-D float input");
         long[] pixelShape = tensorInfo(inputs.get(pixelInput)).getShape(); // [N, 3, S, S]
         if (pixelShape[1] != 3 || pixelShape[2] <= 0 || pixelShape[2] != pixelShape[3]) {
             throw new ModelUnavailableException("the vision model's input '" + pixelInput + "' has shape "
@@ -64,7 +65,8 @@ public final class ClipModel implements AutoCloseable {
         this.imageSize = (int) pixelShape[2];
 
         Map<String, NodeInfo> outputs = visionSession.getOutputInfo();
-        this.imageOutput = outputs.containsKey("image_embeds") ? "image_embeds" : singleMatrixOutput(outputs);
+        this.imageOutput = outputs.containsKey("image_embeds") ? "image_embeds"
+                : singleFloatTensor(outputs, 2, "image embedding output: expected 'image_embeds' or exactly one [N, D] float output");
         long[] embedShape = tensorInfo(outputs.get(imageOutput)).getShape(); // [N, D]
         this.dimensions = (int) embedShape[1];
         if (dimensions <= 0) {
@@ -235,24 +237,13 @@ public final class ClipModel implements AutoCloseable {
         return info;
     }
 
-    private static String singleFourDimensionalFloat(Map<String, NodeInfo> inputs) {
-        List<String> candidates = inputs.values().stream()
-                .filter(n -> n.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT && t.getShape().length == 4)
+    /** The one float tensor of the given rank among {@code nodes}, or a message naming what was expected. */
+    private static String singleFloatTensor(Map<String, NodeInfo> nodes, int rank, String expected) {
+        List<String> candidates = nodes.values().stream()
+                .filter(n -> n.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT && t.getShape().length == rank)
                 .map(NodeInfo::getName).toList();
         if (candidates.size() != 1) {
-            throw new ModelUnavailableException("cannot tell the vision model's image input: expected 'pixel_values' "
-                    + "or exactly one 4-D float input, found " + inputs.keySet());
-        }
-        return candidates.get(0);
-    }
-
-    private static String singleMatrixOutput(Map<String, NodeInfo> outputs) {
-        List<String> candidates = outputs.values().stream()
-                .filter(n -> n.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT && t.getShape().length == 2)
-                .map(NodeInfo::getName).toList();
-        if (candidates.size() != 1) {
-            throw new ModelUnavailableException("cannot tell the vision model's embedding output: expected 'image_embeds' "
-                    + "or exactly one [N, D] float output, found " + outputs.keySet());
+            throw new ModelUnavailableException("cannot tell the model's " + expected + ", found " + nodes.keySet());
         }
         return candidates.get(0);
     }
@@ -278,7 +269,8 @@ public final class ClipModel implements AutoCloseable {
             long[] idsShape = tensorInfo(inputs.get(idsInput)).getShape(); // [N, 77]
             this.contextLength = idsShape.length == 2 && idsShape[1] > 0 ? (int) idsShape[1] : 77;
             Map<String, NodeInfo> outputs = session.getOutputInfo();
-            this.output = outputs.containsKey("text_embeds") ? "text_embeds" : singleMatrixOutput(outputs);
+            this.output = outputs.containsKey("text_embeds") ? "text_embeds"
+                    : singleFloatTensor(outputs, 2, "text embedding output: expected 'text_embeds' or exactly one [N, D] float output");
             this.dimensions = (int) tensorInfo(outputs.get(output)).getShape()[1];
         }
 
