@@ -29,7 +29,7 @@ public class ProblemMapper {
     public Response image(ImageDecodingException e) {
         Problem problem = switch (e.reason()) {
             case EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT -> Problem.of(415, "unsupported-image", "Not a supported image",
-                    e.getMessage() + "; send a JPEG, PNG, WebP, GIF or BMP file");
+                    e.getMessage());
             case CORRUPT -> Problem.of(422, "undecodable-image", "Image cannot be decoded", e.getMessage());
             case TOO_MANY_PIXELS -> Problem.of(422, "image-too-large", "Image has too many pixels", e.getMessage());
         };
