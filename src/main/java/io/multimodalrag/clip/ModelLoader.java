@@ -83,9 +83,11 @@ public class ModelLoader {
             downloader.download(dir, variant);
             files = ClipModel.ModelFiles.find(dir, variant);
         }
+        String visionFile = variant.equals("int8") ? "vision_model_quantized.onnx" : "vision_model.onnx";
+        String script = variant.equals("int8") ? "onnx-models/download.sh --variant int8" : "onnx-models/download.sh";
         ClipModel.ModelFiles found = files.orElseThrow(() -> new ModelUnavailableException("no " + variant
-                + " CLIP model in '" + dir + "'; run onnx-models/download.sh, or point RAG_MODEL_DIR at a folder holding "
-                + "vision_model.onnx (see onnx-models/README.md)"));
+                + " CLIP model in '" + dir + "'; run " + script + ", or point RAG_MODEL_DIR at a folder holding "
+                + visionFile + " (see onnx-models/README.md)"));
         int threads = config.intraOpThreads().orElse(Runtime.getRuntime().availableProcessors());
         return openOnDevice(found, threads);
     }
