@@ -1,27 +1,53 @@
 package io.multimodalrag.api;
 
+import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.KnowledgeBaseEntry;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.util.List;
+import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
 
-/** Browsing the knowledge base: entries, page by page, and their images. */
+/**
+ * The knowledge base's images: browsing is open to all; adding, editing and deleting need the
+ * admin role ({@code rag.admin.token}).
+ */
 @Path("/v1/images")
 public class ImageResource {
 
     private static final int MAX_PAGE_SIZE = 100;
 
     private final KnowledgeBase knowledgeBase;
+    private final UploadedImage uploads;
+    private final int maxDescriptionLength;
 
-    public ImageResource(KnowledgeBase knowledgeBase) {
+    public ImageResource(KnowledgeBase knowledgeBase, UploadedImage uploads, RagConfig config) {
         this.knowledgeBase = knowledgeBase;
+        this.uploads = uploads;
+        this.maxDescriptionLength = config.upload().maxDescriptionLength();
+    }
+
+    /** The body of a description update. */
+    public record DescriptionUpdate(String description) {
     }
 
     /** A knowledge-base entry as clients see it. */
@@ -67,6 +93,73 @@ public class ImageResource {
                 .header("ETag", "\"" + entry.contentHash() + "\"")
                 .header("Cache-Control", "no-cache")
                 .build();
+    }
+
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
+    @Operation(summary = "Add an image with its description (admin); searchable at once")
+    public Uni<RestResponse<ImageEntry>> add(@RestForm("image") FileUpload image, @RestForm("description") String description,
+            @RestForm("id") String id) {
+        java.nio.file.Path file = uploads.require(image);
+        String text = description(description);
+        Optional<String> requestedId = Optional.ofNullable(id).map(String::strip).filter(s -> !s.isEmpty());
+        requestedId.ifPresent(given -> {
+            if (!KnowledgeBase.ID_PATTERN.matcher(given).matches()) {
+                throw ApiException.badField("'id' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+            }
+        });
+        return Uni.createFrom().item(() -> readUpload(file))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .flatMap(bytes -> knowledgeBase.add(bytes, text, requestedId))
+                .map(entry -> RestResponse.ResponseBuilder.<ImageEntry>created(URI.create("/v1/images/" + entry.id()))
+                        .entity(ImageEntry.of(entry)).build());
+    }
+
+    @PUT
+    @Path("/{id}/description")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
+    @Operation(summary = "Replace an image's description (admin)")
+    public Uni<ImageEntry> updateDescription(@RestPath String id, DescriptionUpdate update) {
+        String text = description(update == null ? null : update.description());
+        return Uni.createFrom().item(() -> ImageEntry.of(knowledgeBase.updateDescription(id, text)))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
+    @Operation(summary = "Delete an image and its description (admin); returns the removed entry")
+    public Uni<ImageEntry> delete(@RestPath String id) {
+        return Uni.createFrom().item(() -> ImageEntry.of(knowledgeBase.remove(id)))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private String description(String description) {
+        if (description == null || description.isBlank()) {
+            throw ApiException.badField("'description' is missing or blank; say what the image shows");
+        }
+        String text = description.strip();
+        if (text.length() > maxDescriptionLength) {
+            throw ApiException.badField("'description' has " + text.length() + " characters; the limit is "
+                    + maxDescriptionLength + " (rag.upload.max-description-length)");
+        }
+        if (text.indexOf('\0') >= 0) {
+            throw ApiException.badField("'description' contains a NUL character");
+        }
+        return text;
+    }
+
+    private static byte[] readUpload(java.nio.file.Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private KnowledgeBaseEntry entry(String id) {

@@ -2,8 +2,15 @@ package io.multimodalrag.api;
 
 import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.image.ImageDecodingException;
+import io.multimodalrag.search.DuplicateEntryException;
+import io.multimodalrag.search.UnknownEntryException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 import org.jboss.logging.Logger;
@@ -17,6 +24,13 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    private static final String CHALLENGE = "Bearer realm=\"multimodal-rag\"";
+
+    private final AdminTokenIdentityProvider adminTokens;
+
+    public ProblemMapper(AdminTokenIdentityProvider adminTokens) {
+        this.adminTokens = adminTokens;
+    }
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
@@ -47,6 +61,62 @@ public class ProblemMapper {
         return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 1)
                 .entity(Problem.of(503, "busy", "Service busy",
                         "all encoder workers are busy and the queue is full; retry shortly")).build();
+    }
+
+    @ServerExceptionMapper
+    public Response duplicate(DuplicateEntryException e) {
+        Map<String, Object> body = problemFields(Problem.of(409, "duplicate", "Already in the knowledge base", e.getMessage()));
+        body.put("existing", ImageResource.ImageEntry.of(e.existing()));
+        return Response.status(409).type(Problem.MEDIA_TYPE).entity(body).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unknownEntry(UnknownEntryException e) {
+        return problem(Problem.of(404, "not-found", "Not found", e.getMessage()));
+    }
+
+    @ServerExceptionMapper
+    public Response anonymous(UnauthorizedException e) {
+        if (!adminTokens.configured()) {
+            return writesDisabled();
+        }
+        return Response.status(401).type(Problem.MEDIA_TYPE).header("WWW-Authenticate", CHALLENGE)
+                .entity(Problem.of(401, "unauthorized", "Unauthorized",
+                        "changing the knowledge base needs the admin token: send 'Authorization: Bearer <rag.admin.token>'"))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response badCredentials(AuthenticationFailedException e) {
+        if (!adminTokens.configured()) {
+            return writesDisabled();
+        }
+        return Response.status(401).type(Problem.MEDIA_TYPE)
+                .header("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"")
+                .entity(Problem.of(401, "unauthorized", "Unauthorized", "the bearer token is not the admin token"))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return adminTokens.configured()
+                ? problem(Problem.of(403, "forbidden", "Forbidden", "this needs the admin role"))
+                : writesDisabled();
+    }
+
+    private static Response writesDisabled() {
+        return problem(Problem.of(403, "writes-disabled", "Writes are disabled",
+                "the knowledge base is read-only because no admin token is configured; set rag.admin.token "
+                        + "(environment variable RAG_ADMIN_TOKEN) and send it as 'Authorization: Bearer <token>'"));
+    }
+
+    private static Map<String, Object> problemFields(Problem problem) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("type", problem.type());
+        fields.put("title", problem.title());
+        fields.put("status", problem.status());
+        fields.put("detail", problem.detail());
+        return fields;
     }
 
     @ServerExceptionMapper

@@ -33,6 +33,18 @@ public interface RagConfig {
     /** The encoder worker pool. */
     Encoder encoder();
 
+    /** Administration: writes to the knowledge base. */
+    Admin admin();
+
+    /** Who may change the knowledge base. */
+    interface Admin {
+        /**
+         * Bearer token that grants the admin role (adding, editing, deleting images, reloading).
+         * Without one, writes answer 403 and the knowledge base is read-only. Never logged.
+         */
+        Optional<String> token();
+    }
+
     /** Where the CLIP model lives and how ONNX Runtime runs it. */
     interface Model {
         /**
@@ -85,6 +97,10 @@ public interface RagConfig {
 
     /** Request bodies. */
     interface Upload {
+        /** Longest accepted description of a knowledge-base image, in characters. */
+        @WithDefault("4000")
+        int maxDescriptionLength();
+
         /** Largest accepted upload; larger ones get 413. */
         @WithDefault("20M")
         MemorySize maxSize();
@@ -95,6 +111,10 @@ public interface RagConfig {
         /** JSON Lines file, one {@code {"image_path": ..., "description": ...}} per line; paths relative to it. */
         @WithDefault("description.jsonl")
         Path descriptions();
+
+        /** Folder, relative to the descriptions file's folder, where added images are stored. */
+        @WithDefault("image_database")
+        Path imagesDir();
 
         /** Folder of the embedding cache, keyed by model fingerprint and image content hash. */
         @WithDefault(".embedding-cache")

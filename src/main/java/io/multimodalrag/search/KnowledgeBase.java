@@ -2,17 +2,24 @@ package io.multimodalrag.search;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
+import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -20,20 +27,35 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
  * The knowledge base: the entries of description.jsonl and one contiguous matrix of their
  * embeddings, searched by exact inner product. Loaded at start-up; embeddings come from the
  * on-disk cache when the model and the image are unchanged, otherwise from the encoder in batches.
- * Readers see an immutable {@link Snapshot}; a bad line or image is skipped with a warning, never
- * fatal.
+ * A bad line or image is skipped with a warning, never fatal.
+ *
+ * <p>Readers never wait: they use the current immutable {@link Snapshot}. Writers (add, update,
+ * remove, reload) are serialised by one lock, change the files first (see {@link DescriptionFile}
+ * for how description.jsonl stays intact through a crash) and then publish a new snapshot.
  */
 @ApplicationScoped
 public class KnowledgeBase {
 
     private static final Logger LOG = Logger.getLogger(KnowledgeBase.class);
+
+    /** Ids given by clients or written in description.jsonl: URL-safe, short. */
+    public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    /** Names of images stored by {@link #add}: a content hash prefix and the format's extension. */
+    private static final Pattern STORED_NAME = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
+
+    private static final String ORPHANS = ".orphaned";
 
     /** Where loading stands. */
     public enum Status {
@@ -41,9 +63,21 @@ public class KnowledgeBase {
     }
 
     /** Entries and their embeddings, row i of the matrix belonging to entry i. Never mutated. */
-    public record Snapshot(List<KnowledgeBaseEntry> entries, Map<String, Integer> rowById, EmbeddingMatrix matrix) {
+    public record Snapshot(List<KnowledgeBaseEntry> entries, Map<String, Integer> rowById,
+            Map<String, Integer> rowByContentHash, EmbeddingMatrix matrix) {
+
         static Snapshot empty() {
-            return new Snapshot(List.of(), Map.of(), EmbeddingMatrix.empty(1));
+            return new Snapshot(List.of(), Map.of(), Map.of(), EmbeddingMatrix.empty(1));
+        }
+
+        static Snapshot of(List<KnowledgeBaseEntry> entries, EmbeddingMatrix matrix) {
+            Map<String, Integer> byId = new HashMap<>();
+            Map<String, Integer> byHash = new HashMap<>();
+            for (int i = 0; i < entries.size(); i++) {
+                byId.put(entries.get(i).id(), i);
+                byHash.putIfAbsent(entries.get(i).contentHash(), i);
+            }
+            return new Snapshot(List.copyOf(entries), Map.copyOf(byId), Map.copyOf(byHash), matrix);
         }
     }
 
@@ -59,6 +93,12 @@ public class KnowledgeBase {
     private final ObjectMapper json;
     private final RagConfig.KnowledgeBase config;
     private final int maxBatch;
+    private final DescriptionFile descriptionFile;
+    private final Path baseDirectory;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** The embedding cache of the loaded model, guarded by {@link #writeLock}. */
+    private EmbeddingCache cache;
+    private String cacheFingerprint;
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -68,6 +108,8 @@ public class KnowledgeBase {
         this.json = json;
         this.config = config.knowledgeBase();
         this.maxBatch = Math.max(1, config.encoder().maxBatch());
+        this.descriptionFile = new DescriptionFile(this.config.descriptions());
+        this.baseDirectory = baseDirectory(this.config.descriptions());
     }
 
     public Snapshot snapshot() {
@@ -104,47 +146,297 @@ public class KnowledgeBase {
             state = new State(Status.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
             return;
         }
+        writeLock.lock();
         try {
-            ClipModel model = models.require();
-            Path descriptions = config.descriptions();
-            List<Candidate> candidates = readDescriptions(descriptions);
-            int skipped = candidates.size() - (int) candidates.stream().filter(c -> c.problem == null).count();
-            List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
-
-            // The vision tower's content hash: embeddings of other weights are never reused.
-            String fingerprint = hash(model.visionFile());
-            EmbeddingCache cache = config.cacheEnabled()
-                    ? EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions())
-                    : EmbeddingCache.disabled(model.dimensions());
-            int embedded = embedMissing(usable, cache);
-
-            List<KnowledgeBaseEntry> entries = new ArrayList<>();
-            float[] matrix = new float[usable.size() * model.dimensions()];
-            for (Candidate c : usable) {
-                Optional<float[]> embedding = cache.get(c.contentHash);
-                if (embedding.isEmpty()) {
-                    continue; // could not be embedded; already warned about and counted
-                }
-                System.arraycopy(embedding.get(), 0, matrix, entries.size() * model.dimensions(), model.dimensions());
-                entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
-            }
-            float[] rows = entries.size() == usable.size() ? matrix
-                    : java.util.Arrays.copyOf(matrix, entries.size() * model.dimensions());
-            cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
-            cache.save();
-
-            Map<String, Integer> rowById = new HashMap<>();
-            for (int i = 0; i < entries.size(); i++) {
-                rowById.put(entries.get(i).id(), i);
-            }
-            snapshot = new Snapshot(List.copyOf(entries), Map.copyOf(rowById), EmbeddingMatrix.of(rows, model.dimensions()));
-            skipped += usable.size() - entries.size();
-            state = new State(Status.READY, skipped, embedded, "loaded " + entries.size() + " entries");
-            LOG.infof("knowledge base ready: %d entries (%d embedded now, the rest from the cache), %d skipped",
-                    entries.size(), embedded, skipped);
+            cache = null; // read the cache file afresh
+            state = loadNow();
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
             state = new State(Status.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Re-reads description.jsonl and the images, embedding only new or changed ones, for teams
+     * that change the files behind the service's back. Searches go on against the old snapshot
+     * until the new one is ready.
+     */
+    public State reload() {
+        models.require();
+        writeLock.lock();
+        try {
+            State reloaded = loadNow();
+            state = reloaded;
+            return reloaded;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private State loadNow() {
+        ClipModel model = models.require();
+        List<Candidate> candidates = readDescriptions();
+        int skipped = candidates.size() - (int) candidates.stream().filter(c -> c.problem == null).count();
+        List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
+        quarantineOrphans(usable);
+
+        // The vision tower's content hash: embeddings of other weights are never reused.
+        String fingerprint = hash(model.visionFile());
+        if (cache == null || !fingerprint.equals(cacheFingerprint)) {
+            cache = config.cacheEnabled()
+                    ? EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions())
+                    : EmbeddingCache.disabled(model.dimensions());
+            cacheFingerprint = fingerprint;
+        }
+        int embedded = embedMissing(usable, cache);
+
+        List<KnowledgeBaseEntry> entries = new ArrayList<>();
+        float[] matrix = new float[usable.size() * model.dimensions()];
+        for (Candidate c : usable) {
+            Optional<float[]> embedding = cache.get(c.contentHash);
+            if (embedding.isEmpty()) {
+                continue; // could not be embedded; already warned about, counted below
+            }
+            System.arraycopy(embedding.get(), 0, matrix, entries.size() * model.dimensions(), model.dimensions());
+            entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
+        }
+        float[] rows = entries.size() == usable.size() ? matrix : Arrays.copyOf(matrix, entries.size() * model.dimensions());
+        cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
+        cache.save();
+
+        snapshot = Snapshot.of(entries, EmbeddingMatrix.of(rows, model.dimensions()));
+        skipped += usable.size() - entries.size();
+        LOG.infof("knowledge base ready: %d entries (%d embedded now, the rest from the cache), %d skipped",
+                entries.size(), embedded, skipped);
+        return new State(Status.READY, skipped, embedded, "loaded " + entries.size() + " entries");
+    }
+
+    /**
+     * Adds an image: refuses a duplicate before spending work on it, embeds it on the worker pool,
+     * then stores the file under a content-derived name, appends its line durably and makes it
+     * searchable.
+     *
+     * @param requestedId the client's id, or empty to derive one from the stored file name
+     */
+    public Uni<KnowledgeBaseEntry> add(byte[] image, String description, Optional<String> requestedId) {
+        requireReady();
+        String contentHash = ContentHash.contentHash(image);
+        checkNotDuplicate(snapshot, contentHash, requestedId);
+        return encoder.encode(image).map(embedding -> store(image, contentHash, description, requestedId, embedding));
+    }
+
+    private KnowledgeBaseEntry store(byte[] image, String contentHash, String description, Optional<String> requestedId,
+            float[] embedding) {
+        String mediaType = ImageDecoder.mimeType(image).orElseThrow(); // the encoder has decoded it already
+        writeLock.lock();
+        try {
+            Snapshot current = snapshot;
+            checkNotDuplicate(current, contentHash, requestedId);
+            Path imagesDir = imagesDirectory();
+            Path file = imagesDir.resolve(contentHash.substring(0, 16) + "." + extension(mediaType));
+            writeImage(file, image);
+            String imagePath = baseDirectory.relativize(file).toString().replace('\\', '/');
+            String id = requestedId.orElseGet(() -> uniqueId(file, new HashSet<>(current.rowById().keySet())));
+
+            ObjectNode line = json.createObjectNode().put("image_path", imagePath).put("description", description);
+            requestedId.ifPresent(given -> line.put("id", given));
+            descriptionFile.append(line.toString());
+
+            cache.put(contentHash, embedding);
+            saveCacheQuietly();
+            KnowledgeBaseEntry entry = new KnowledgeBaseEntry(id, imagePath, description, contentHash, mediaType, file);
+            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
+            entries.add(entry);
+            snapshot = Snapshot.of(entries, current.matrix().withRowsAppended(embedding));
+            LOG.infof("added knowledge-base image %s (%s)", id, imagePath);
+            return entry;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Replaces an entry's description: its line is rewritten, the rest of the file kept as it is. */
+    public KnowledgeBaseEntry updateDescription(String id, String description) {
+        requireReady();
+        writeLock.lock();
+        try {
+            Snapshot current = snapshot;
+            int row = rowOf(current, id);
+            KnowledgeBaseEntry old = current.entries().get(row);
+            rewriteLinesOf(old, line -> Optional.of(line.put("description", description)));
+            KnowledgeBaseEntry updated = new KnowledgeBaseEntry(old.id(), old.imagePath(), description, old.contentHash(),
+                    old.mediaType(), old.file());
+            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
+            entries.set(row, updated);
+            snapshot = Snapshot.of(entries, current.matrix());
+            LOG.infof("updated the description of knowledge-base image %s", id);
+            return updated;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Removes an entry: its line (atomically rewriting the file), then its image file. */
+    public KnowledgeBaseEntry remove(String id) {
+        requireReady();
+        writeLock.lock();
+        try {
+            Snapshot current = snapshot;
+            int row = rowOf(current, id);
+            KnowledgeBaseEntry old = current.entries().get(row);
+            rewriteLinesOf(old, line -> Optional.empty());
+            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
+            entries.remove(row);
+            snapshot = Snapshot.of(entries, current.matrix().withoutRow(row));
+            boolean sharedFile = entries.stream().anyMatch(e -> e.file().equals(old.file()));
+            if (!sharedFile) {
+                try {
+                    Files.deleteIfExists(old.file());
+                } catch (IOException e) {
+                    LOG.warnf("removed knowledge-base image %s but could not delete %s: %s", id, old.imagePath(),
+                            e.getMessage());
+                }
+            }
+            if (entries.stream().noneMatch(e -> e.contentHash().equals(old.contentHash()))) {
+                cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
+                saveCacheQuietly();
+            }
+            LOG.infof("removed knowledge-base image %s (%s)", id, old.imagePath());
+            return old;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void requireReady() {
+        if (state.status() != Status.READY) {
+            models.require();
+            throw new ModelUnavailableException("the knowledge base is not loaded yet: " + state.reason());
+        }
+    }
+
+    private static int rowOf(Snapshot snapshot, String id) {
+        Integer row = snapshot.rowById().get(id);
+        if (row == null) {
+            throw new UnknownEntryException(id);
+        }
+        return row;
+    }
+
+    private static void checkNotDuplicate(Snapshot snapshot, String contentHash, Optional<String> requestedId) {
+        Integer sameContent = snapshot.rowByContentHash().get(contentHash);
+        if (sameContent != null) {
+            KnowledgeBaseEntry existing = snapshot.entries().get(sameContent);
+            throw new DuplicateEntryException("this image is already in the knowledge base as '" + existing.id() + "'",
+                    existing);
+        }
+        if (requestedId.isPresent() && snapshot.rowById().containsKey(requestedId.get())) {
+            KnowledgeBaseEntry existing = snapshot.entries().get(snapshot.rowById().get(requestedId.get()));
+            throw new DuplicateEntryException("the id '" + existing.id() + "' is already taken", existing);
+        }
+    }
+
+    /**
+     * Rewrites description.jsonl with the lines naming {@code entry}'s image edited (or dropped when
+     * the edit returns empty). Lines that do not parse are kept exactly as they are.
+     */
+    private void rewriteLinesOf(KnowledgeBaseEntry entry, Function<ObjectNode, Optional<ObjectNode>> edit) {
+        List<String> lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
+        List<String> rewritten = new ArrayList<>(lines.size());
+        for (String line : lines) {
+            Optional<ObjectNode> node = parseObject(line);
+            Optional<Path> file = node.map(n -> n.get("image_path")).filter(JsonNode::isTextual)
+                    .flatMap(p -> resolveQuietly(p.asText()));
+            if (file.isPresent() && file.get().equals(entry.file())) {
+                edit.apply(node.get()).ifPresent(edited -> rewritten.add(edited.toString()));
+            } else {
+                rewritten.add(line);
+            }
+        }
+        descriptionFile.rewrite(rewritten);
+    }
+
+    private void saveCacheQuietly() {
+        try {
+            cache.save();
+        } catch (java.io.UncheckedIOException e) {
+            // The cache only saves work at the next start; the knowledge base itself is intact.
+            LOG.warnf("could not save the embedding cache: %s", e.getMessage());
+        }
+    }
+
+    private Path imagesDirectory() {
+        Path dir = baseDirectory.resolve(config.imagesDir()).normalize();
+        if (!dir.startsWith(baseDirectory)) {
+            throw new IllegalStateException("rag.knowledge-base.images-dir must lie inside the knowledge base's folder");
+        }
+        return dir;
+    }
+
+    /** Writes an image atomically (temp file, force, rename); an identical file already there is kept. */
+    private static void writeImage(Path file, byte[] image) {
+        try {
+            Files.createDirectories(file.getParent());
+            if (Files.isRegularFile(file) && Files.size(file) == image.length
+                    && Arrays.equals(Files.readAllBytes(file), image)) {
+                return;
+            }
+            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(image);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DescriptionFile.forceDirectory(file.getParent());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot store the image in " + file.getParent() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String extension(String mediaType) {
+        return switch (mediaType) {
+            case "image/jpeg" -> "jpg";
+            case "image/png" -> "png";
+            case "image/webp" -> "webp";
+            case "image/gif" -> "gif";
+            case "image/bmp" -> "bmp";
+            default -> throw new IllegalArgumentException("no file extension for " + mediaType);
+        };
+    }
+
+    /**
+     * Moves images that this service stored (content-derived names) but that no line names any more
+     * into {@code .orphaned/}: they are left behind by a crash between storing an image and
+     * appending its line, or between removing a line and deleting its image. Other files are
+     * never touched.
+     */
+    private void quarantineOrphans(List<Candidate> usable) {
+        Path imagesDir = imagesDirectory();
+        if (!Files.isDirectory(imagesDir)) {
+            return;
+        }
+        Set<Path> referenced = usable.stream().map(c -> c.file).collect(Collectors.toSet());
+        try (Stream<Path> files = Files.list(imagesDir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".tmp") && STORED_NAME.matcher(name.substring(0, name.length() - 4)).matches()) {
+                    Files.deleteIfExists(file);
+                    LOG.warnf("deleted %s, an image write interrupted by a crash", name);
+                } else if (STORED_NAME.matcher(name).matches() && !referenced.contains(file)) {
+                    Path orphans = Files.createDirectories(imagesDir.resolve(ORPHANS));
+                    Files.move(file, orphans.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                    LOG.warnf("%s is stored in %s but no line of %s names it (left by a crash); moved it to %s",
+                            name, imagesDir.getFileName(), descriptionFile.path().getFileName(), ORPHANS + "/");
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("could not check %s for orphaned images: %s", imagesDir, e.getMessage());
         }
     }
 
@@ -182,73 +474,78 @@ public class KnowledgeBase {
         return embedded;
     }
 
-    /** Parses description.jsonl; lines with a problem come back with the problem set. */
-    private List<Candidate> readDescriptions(Path descriptions) {
+    /**
+     * Parses description.jsonl (repairing a line torn by a crash); lines with a problem come back
+     * with the problem set. Ids written in the file win; the others are derived from file names.
+     */
+    private List<Candidate> readDescriptions() {
+        Path descriptions = descriptionFile.path();
         if (!Files.isRegularFile(descriptions)) {
             LOG.warnf("no knowledge base file at %s: starting with an empty knowledge base", descriptions);
             return List.of();
         }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(descriptions, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + descriptions + ": " + e.getMessage(), e);
-        }
-        Path base = baseDirectory(descriptions);
+        List<String> lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
         String fileName = String.valueOf(descriptions.getFileName());
         List<Candidate> candidates = new ArrayList<>();
         Map<Path, Integer> lineByFile = new HashMap<>();
-        Set<String> idsInUse = new HashSet<>();
+        Map<String, Integer> lineById = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             int lineNumber = i + 1;
             String line = lines.get(i).strip();
             if (line.isEmpty()) {
                 continue;
             }
-            Candidate c = parseLine(line, lineNumber, base, lineByFile);
+            Candidate c = parseLine(line, lineNumber, lineByFile, lineById);
             if (c.problem != null) {
                 LOG.warnf("%s line %d: skipped: %s", fileName, lineNumber, c.problem);
-            } else {
-                c.id = uniqueId(c.file, idsInUse);
             }
             candidates.add(c);
+        }
+        Set<String> idsInUse = new HashSet<>(lineById.keySet());
+        for (Candidate c : candidates) {
+            if (c.problem == null && c.id == null) {
+                c.id = uniqueId(c.file, idsInUse);
+            }
         }
         return candidates;
     }
 
-    private Candidate parseLine(String line, int lineNumber, Path base, Map<Path, Integer> lineByFile) {
+    private Candidate parseLine(String line, int lineNumber, Map<Path, Integer> lineByFile, Map<String, Integer> lineById) {
         Candidate c = new Candidate(lineNumber);
-        JsonNode node;
-        try {
-            node = json.readTree(line);
-        } catch (IOException e) {
+        Optional<ObjectNode> parsed = parseObject(line);
+        if (parsed.isEmpty()) {
             return c.problem("not a valid JSON object");
         }
-        if (node == null || !node.isObject()) {
-            return c.problem("not a JSON object");
-        }
+        ObjectNode node = parsed.get();
         JsonNode path = node.get("image_path");
         JsonNode description = node.get("description");
+        JsonNode id = node.get("id");
         if (path == null || !path.isTextual() || path.asText().isBlank()) {
             return c.problem("no \"image_path\" string");
         }
         if (description == null || !description.isTextual() || description.asText().isBlank()) {
             return c.problem("no \"description\" string");
         }
+        if (id != null && (!id.isTextual() || !ID_PATTERN.matcher(id.asText()).matches())) {
+            return c.problem("\"id\" must be 1 to 64 letters, digits, '.', '_' or '-'");
+        }
         c.imagePath = path.asText();
         c.description = description.asText().strip();
-        Path file;
-        try {
-            file = base.resolve(c.imagePath).normalize();
-        } catch (java.nio.file.InvalidPathException e) {
-            return c.problem("\"" + c.imagePath + "\" is not a valid path");
+        Optional<Path> resolved = resolveQuietly(c.imagePath);
+        if (resolved.isEmpty()) {
+            return c.problem("\"" + c.imagePath + "\" is not a path inside " + baseDirectory);
         }
-        if (!file.startsWith(base)) {
-            return c.problem("\"" + c.imagePath + "\" points outside " + base);
-        }
+        Path file = resolved.get();
         Integer firstLine = lineByFile.putIfAbsent(file, lineNumber);
         if (firstLine != null) {
             return c.problem("\"" + c.imagePath + "\" is already listed on line " + firstLine);
+        }
+        if (id != null) {
+            Integer idLine = lineById.putIfAbsent(id.asText(), lineNumber);
+            if (idLine != null) {
+                return c.problem("the id \"" + id.asText() + "\" is already used on line " + idLine);
+            }
+            c.id = id.asText();
         }
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
             return c.problem("image \"" + c.imagePath + "\" is missing or unreadable");
@@ -264,6 +561,29 @@ public class KnowledgeBase {
             return c.problem("\"" + c.imagePath + "\" is not a JPEG, PNG, WebP, GIF or BMP image");
         }
         return c;
+    }
+
+    /** The file an {@code image_path} names, if it is a valid path inside the knowledge base's folder. */
+    private Optional<Path> resolveQuietly(String imagePath) {
+        try {
+            Path file = baseDirectory.resolve(imagePath).normalize();
+            return file.startsWith(baseDirectory) ? Optional.of(file) : Optional.empty();
+        } catch (java.nio.file.InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<ObjectNode> parseObject(String line) {
+        try {
+            JsonNode node = json.readTree(line);
+            return node instanceof ObjectNode object ? Optional.of(object) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean isJsonObject(String line) {
+        return parseObject(line).isPresent();
     }
 
     private static String hash(Path file) {

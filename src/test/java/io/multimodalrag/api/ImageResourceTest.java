@@ -64,6 +64,21 @@ class ImageResourceTest {
     }
 
     @Test
+    void withoutAnAdminTokenConfiguredWritesAre403SayingHowToEnableThem() {
+        given().multiPart("image", "a.jpg", TestImages.knowledgeBaseImage("chelsea-cat.jpg"))
+                .multiPart("description", "x").when().post("/v1/images").then()
+                .statusCode(403).contentType(Problem.MEDIA_TYPE)
+                .body("type", equalTo("urn:multimodal-rag:problem:writes-disabled"))
+                .body("detail", containsString("RAG_ADMIN_TOKEN"));
+        given().header("Authorization", "Bearer anything").when().delete("/v1/images/chelsea-cat").then()
+                .statusCode(403).contentType(Problem.MEDIA_TYPE);
+        given().contentType("application/json").body("{\"description\": \"x\"}")
+                .when().put("/v1/images/chelsea-cat/description").then().statusCode(403);
+        given().when().post("/v1/admin/reload").then().statusCode(403);
+        given().get("/v1/images/chelsea-cat").then().statusCode(200).body("description", containsString("tabby"));
+    }
+
+    @Test
     void anUnknownPathIsAProblemToo() {
         given().get("/v1/nothing-here").then().statusCode(404).contentType(Problem.MEDIA_TYPE);
     }

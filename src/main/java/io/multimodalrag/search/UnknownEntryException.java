@@ -1,0 +1,10 @@
+package io.multimodalrag.search;
+
+/** No knowledge-base entry has the given id. */
+public final class UnknownEntryException extends RuntimeException {
+
+    public UnknownEntryException(String id) {
+        super("no knowledge-base image with id '" + (id.length() > 64 ? id.substring(0, 64) + "…" : id) + "'",
+                null, false, false);
+    }
+}
