@@ -431,6 +431,34 @@ def save_edge_cases():
     coffee.save(path("lossy.webp"), quality=85, method=4)
     edge["lossy.webp"] = {}
 
+    # More lossy WebP: odd sizes (chroma planes rounded up, an unpaired last row and column), alpha (VP8X + ALPH)
+    # and saturated colours (samples clipped at 0 and 255). At quality 100 libwebp's encoder turns the loop
+    # filter off, which lets the decoder match Pillow exactly; below it the loop filter is on (see
+    # WebpLossyDecoder for why that still differs by a few levels).
+    odd = astronaut.crop((20, 30, 95, 81))
+    odd.save(path("lossy_75x51.webp"), quality=85, method=4)
+    edge["lossy_75x51.webp"] = {}
+    odd.save(path("lossy_q100_75x51.webp"), quality=100, method=4)
+    edge["lossy_q100_75x51.webp"] = {}
+
+    lossy_alpha = np.asarray(coffee.crop((40, 20, 103, 67)).convert("RGBA")).copy()
+    lossy_alpha[..., 3] = np.linspace(255, 0, lossy_alpha.shape[1]).round().astype(np.uint8)[None, :]
+    lossy_alpha[10:20, 5:25, 3] = 0
+    for quality, name in ((85, "lossy_alpha_63x47.webp"), (100, "lossy_alpha_q100_63x47.webp")):
+        Image.fromarray(lossy_alpha, "RGBA").save(path(name), quality=quality, method=4, lossless=False)
+        edge[name] = {}
+
+    # Primary and secondary colours at full saturation, blurred into each other so blocks mix clipped and
+    # unclipped samples.
+    saturated = np.zeros((48, 64, 3), np.uint8)
+    for index, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (255, 0, 255),
+                                    (0, 255, 255), (255, 255, 255), (0, 0, 0)]):
+        saturated[:, index * 8:(index + 1) * 8] = colour
+    saturated[24:] = np.asarray(Image.fromarray(saturated[24:]).resize((16, 6)).resize((64, 24), Image.Resampling.BICUBIC))
+    for quality, name in ((85, "lossy_saturated_64x48.webp"), (100, "lossy_saturated_q100_64x48.webp")):
+        Image.fromarray(saturated, "RGB").save(path(name), quality=quality, method=4)
+        edge[name] = {}
+
     webp_alpha = np.asarray(chelsea.convert("RGBA")).copy()
     webp_alpha[..., 3] = np.linspace(255, 0, webp_alpha.shape[0]).round().astype(np.uint8)[:, None]
     webp_alpha[40:60, 60:90, 3] = 0

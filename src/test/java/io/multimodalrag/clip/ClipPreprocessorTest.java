@@ -38,11 +38,13 @@ class ClipPreprocessorTest {
     private static final double MAX_MEAN_DIFFERENCE = 0.005;
     private static final double MAX_DIFFERENCE = 0.05;
     /**
-     * Lossy WebP is the one documented exception: TwelveMonkeys' VP8 decoder replicates chroma samples where
-     * libwebp interpolates them ("fancy upsampling"), a decoder difference no preprocessing can undo.
+     * Lossy WebP with the loop filter on is the one documented exception: TwelveMonkeys' VP8 decoder filters each
+     * macroblock before its neighbours are predicted from it, where libwebp predicts from unfiltered pixels, a
+     * decoder difference no preprocessing can undo (chroma upsampling and colour conversion are libwebp's own,
+     * see WebpLossyDecoder). Measured: up to mean 0.0137, max 0.142.
      */
-    private static final double LOSSY_WEBP_MAX_MEAN_DIFFERENCE = 0.04;
-    private static final double LOSSY_WEBP_MAX_DIFFERENCE = 0.6;
+    private static final double LOOP_FILTERED_WEBP_MAX_MEAN_DIFFERENCE = 0.015;
+    private static final double LOOP_FILTERED_WEBP_MAX_DIFFERENCE = 0.15;
 
     private static final Map<String, String> REPORT = new ConcurrentSkipListMap<>();
 
@@ -89,15 +91,15 @@ class ClipPreprocessorTest {
                 mean, max, worstChannelMean);
         REPORT.put(source, figures);
 
-        boolean lossyWebp = source.endsWith("lossy.webp");
-        double meanLimit = lossyWebp ? LOSSY_WEBP_MAX_MEAN_DIFFERENCE : MAX_MEAN_DIFFERENCE;
-        double maxLimit = lossyWebp ? LOSSY_WEBP_MAX_DIFFERENCE : MAX_DIFFERENCE;
+        boolean lossyWebp = TestResources.LOOP_FILTERED_LOSSY_WEBP.contains(source);
+        double meanLimit = lossyWebp ? LOOP_FILTERED_WEBP_MAX_MEAN_DIFFERENCE : MAX_MEAN_DIFFERENCE;
+        double maxLimit = lossyWebp ? LOOP_FILTERED_WEBP_MAX_DIFFERENCE : MAX_DIFFERENCE;
         assertTrue(mean <= meanLimit && max <= maxLimit, source + ": " + figures);
         // The recorded means come from torch's float32 tensor, so they also check MEAN, STD and the CHW layout.
-        assertTrue(worstChannelMean <= (lossyWebp ? 0.01 : 1e-4), source + ": " + figures);
+        assertTrue(worstChannelMean <= (lossyWebp ? 0.007 : 1e-4), source + ": " + figures);
         for (int channel = 0; channel < 3; channel++) {
             double std = channelStd(tensor, channel, channelMean[channel]);
-            assertEquals(golden.get("channelStd").get(channel).asDouble(), std, lossyWebp ? 0.02 : 1e-4,
+            assertEquals(golden.get("channelStd").get(channel).asDouble(), std, lossyWebp ? 0.01 : 1e-4,
                     source + " channel " + channel + " std");
         }
     }

@@ -61,7 +61,9 @@ class ImageDecoderTest {
     /**
      * Lossless formats must match Pillow exactly; JPEG too in practice (the JDK's libjpeg and libjpeg-turbo share
      * the IDCT, upsampling and colour tables) but a couple of levels are allowed for other JDK builds. Lossy WebP
-     * differs for a known reason: TwelveMonkeys' VP8 decoder replicates chroma samples, libwebp interpolates them.
+     * without the loop filter may miss by a level or two where clipped samples leave the recovered chroma
+     * ambiguous; with the loop filter, TwelveMonkeys' VP8 reconstruction itself differs from libwebp's (see
+     * WebpLossyDecoder). Measured: up to mean 0.87, max 8 levels.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("decodedReferences")
@@ -74,9 +76,9 @@ class ImageDecoderTest {
         assertEquals(height, decoded.getHeight(), source + " height");
         PixelDifference difference = PixelDifference.between(decoded, reference);
         System.out.printf("decoded %-40s vs Pillow: %s%n", source, difference);
-        if (source.endsWith("lossy.webp")) {
-            assertTrue(difference.mean() <= 2.5 && difference.max() <= 40, source + ": " + difference);
-        } else if (source.endsWith(".jpg")) {
+        if (TestResources.LOOP_FILTERED_LOSSY_WEBP.contains(source)) {
+            assertTrue(difference.mean() <= 1.0 && difference.max() <= 10, source + ": " + difference);
+        } else if (source.endsWith(".jpg") || source.startsWith("images/edge/lossy")) {
             assertTrue(difference.mean() <= 0.1 && difference.max() <= 2, source + ": " + difference);
         } else {
             assertEquals(0, difference.max(), source + ": " + difference);
