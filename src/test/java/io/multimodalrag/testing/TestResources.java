@@ -19,7 +19,7 @@ public final class TestResources {
 
     /**
      * Lossy WebP fixtures encoded with libwebp's loop filter on (every quality below 100). TwelveMonkeys 3.14
-     * reconstructs those a few levels away from libwebp (see WebpLossyDecoder), so they get looser limits; the
+     * reconstructs those differently from libwebp (see WebpLossyDecoder), so they get looser limits; the
      * quality-100 fixtures have no loop filter and are held to the usual ones.
      */
     public static final Set<String> LOOP_FILTERED_LOSSY_WEBP = Set.of("images/edge/lossy.webp",
