@@ -1,5 +1,7 @@
 package io.multimodalrag.image;
 
+import io.multimodalrag.image.vp8.YuvPlanes;
+
 /**
  * Converts 4:2:0 planes to RGB exactly as libwebp's default decoder does (what Pillow shows): "fancy upsampling"
  * interpolates each chroma sample with weights 9/16, 3/16, 3/16, 1/16 from the four nearest chroma samples
@@ -16,13 +18,12 @@ final class LibwebpUpsampler {
     private LibwebpUpsampler() {
     }
 
-    /** Packed 0xRRGGBB pixels, row-major. */
-    static int[] toRgb(YuvPlanes planes) {
+    /** Writes packed 0xRRGGBB pixels, row-major, into {@code out} ({@code width × height} long). */
+    static void toRgb(YuvPlanes planes, int[] out) {
         int width = planes.width();
         int height = planes.height();
         int chromaWidth = planes.chromaWidth();
         int lastChromaRow = planes.chromaHeight() - 1;
-        int[] out = new int[width * height];
         int[] u = new int[width];
         int[] v = new int[width];
         for (int row = 0; row < height; row++) {
@@ -38,7 +39,6 @@ final class LibwebpUpsampler {
                 out[offset + x] = rgb(planes.y()[offset + x] & 0xFF, u[x], v[x]);
             }
         }
-        return out;
     }
 
     /**

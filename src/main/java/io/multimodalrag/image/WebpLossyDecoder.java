@@ -1,17 +1,15 @@
 package io.multimodalrag.image;
 
-import com.twelvemonkeys.imageio.plugins.webp.vp8.VP8Frame;
+import io.multimodalrag.image.vp8.VP8Frame;
+import io.multimodalrag.image.vp8.YuvPlanes;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
-import java.awt.image.DataBuffer;
-import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
 import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,21 +17,12 @@ import java.util.Optional;
 
 /**
  * Decodes still lossy WebP (a VP8 bitstream, with or without an ALPH chunk) into the colours libwebp, and so
- * Pillow, produces: TwelveMonkeys' VP8 decoder reconstructs the planes, but upsamples chroma by repeating each
- * sample over its 2×2 block and converts with its own BT.601 table; libwebp interpolates chroma ("fancy
- * upsampling") and rounds differently. So the planes are recovered from TwelveMonkeys' pixels
- * ({@link TwelveMonkeysYuvRecovery}) and converted again the libwebp way ({@link LibwebpUpsampler}).
+ * Pillow, produces: the VP8 decoder in {@link io.multimodalrag.image.vp8} (TwelveMonkeys' with libwebp's loop-filter
+ * order) reconstructs the planes, and {@link LibwebpUpsampler} interpolates chroma and converts to RGB the libwebp
+ * way. The planes are bit-exact with libwebp's, so the pixels are too.
  * <p>
- * Planes decoded without the loop filter (filter level 0, e.g. Pillow's {@code quality=100}) are bit-exact with
- * libwebp, at any size. With the loop filter (every libwebp encoding below quality 100) TwelveMonkeys 3.14
- * reconstructs different planes: it filters each macroblock as soon as it is decoded, so later blocks are
- * predicted from filtered neighbours where VP8 predicts from unfiltered ones, and it writes a block out before its
- * right and lower neighbours' edge filters change it. The prediction error compounds down the picture: under a
- * level on small fixtures, about 10 levels mean (78 max) on a smooth 2048×2048 photo. No post-processing can
- * undo that; only a VP8 decoder that filters after prediction (libwebp's order) can.
- * <p>
- * Alpha still comes from TwelveMonkeys' {@link ImageReader} (which decodes the VP8 data a second time), so the
- * lossless alpha codec and its filters stay the library's.
+ * Alpha still comes from TwelveMonkeys' {@link ImageReader}, so the lossless alpha codec and its filters stay the
+ * library's; it decodes the VP8 data a second time for that, which only pictures with an ALPH chunk pay.
  */
 final class WebpLossyDecoder {
 
@@ -96,56 +85,24 @@ final class WebpLossyDecoder {
      * @param reader TwelveMonkeys' WebP reader with {@code webp} as its input, used only for alpha
      */
     static BufferedImage decode(byte[] webp, Vp8Chunk chunk, ImageReader reader) throws IOException {
-        WritableRaster tmPixels;
+        YuvPlanes planes;
         try (ImageInputStream input = new MemoryCacheImageInputStream(
                 new ByteArrayInputStream(webp, chunk.offset(), chunk.length()))) {
-            VP8Frame frame = new VP8Frame(input, false);
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
-            tmPixels = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, width, height, 3, null);
-            if (!frame.decode(tmPixels, null)) {
-                throw new IIOException("the VP8 data is not a key frame");
-            }
-            if (frame.getWidth() != width || frame.getHeight() != height) {
-                throw new IIOException("the VP8 frame is " + frame.getWidth() + "×" + frame.getHeight()
-                        + " but the canvas " + width + "×" + height);
-            }
+            planes = new VP8Frame(input).decode();
         }
-        int width = tmPixels.getWidth();
-        int height = tmPixels.getHeight();
-        int[] tmRgb = packed(((DataBufferByte) tmPixels.getDataBuffer()).getData());
-        TwelveMonkeysYuvRecovery.Result recovered = TwelveMonkeysYuvRecovery.recover(tmRgb, width, height);
-        int[] rgb = LibwebpUpsampler.toRgb(recovered.planes());
-        if (recovered.unmatchedCount() > 0) {
-            keepUnmatchedBlocks(recovered.unmatchedBlocks(), tmRgb, rgb, width, height);
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
+        if (planes.width() != width || planes.height() != height) {
+            throw new IIOException("the VP8 frame is " + planes.width() + "×" + planes.height() + " but the canvas "
+                    + width + "×" + height);
         }
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int[] rgb = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
+        LibwebpUpsampler.toRgb(planes, rgb);
         if (chunk.hasAlpha()) {
             compositeOverWhite(rgb, reader.read(0, null), width, height);
         }
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        int[] target = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
-        System.arraycopy(rgb, 0, target, 0, rgb.length);
         return image;
-    }
-
-    private static int[] packed(byte[] interleavedRgb) {
-        int[] rgb = new int[interleavedRgb.length / 3];
-        for (int i = 0, j = 0; i < rgb.length; i++, j += 3) {
-            rgb[i] = (interleavedRgb[j] & 0xFF) << 16 | (interleavedRgb[j + 1] & 0xFF) << 8 | interleavedRgb[j + 2] & 0xFF;
-        }
-        return rgb;
-    }
-
-    /** Where the planes could not be recovered, TwelveMonkeys' own pixels are the better guess. */
-    private static void keepUnmatchedBlocks(boolean[] unmatched, int[] tmRgb, int[] rgb, int width, int height) {
-        int chromaWidth = (width + 1) / 2;
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                if (unmatched[(y / 2) * chromaWidth + x / 2]) {
-                    rgb[y * width + x] = tmRgb[y * width + x];
-                }
-            }
-        }
     }
 
     private static void compositeOverWhite(int[] rgb, BufferedImage withAlpha, int width, int height) throws IIOException {

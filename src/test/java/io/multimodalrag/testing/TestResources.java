@@ -8,7 +8,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Set;
 
 /**
  * Test fixtures on the classpath (src/test/resources), made by tools/make_preprocess_goldens.py.
@@ -16,14 +15,6 @@ import java.util.Set;
 public final class TestResources {
 
     private static final String GOLDENS_JSON = "golden/preprocess/goldens.json";
-
-    /**
-     * Lossy WebP fixtures encoded with libwebp's loop filter on (every quality below 100). TwelveMonkeys 3.14
-     * reconstructs those differently from libwebp (see WebpLossyDecoder), so they get looser limits; the
-     * quality-100 fixtures have no loop filter and are held to the usual ones.
-     */
-    public static final Set<String> LOOP_FILTERED_LOSSY_WEBP = Set.of("images/edge/lossy.webp",
-            "images/edge/lossy_75x51.webp", "images/edge/lossy_alpha_63x47.webp", "images/edge/lossy_saturated_64x48.webp");
 
     private TestResources() {
     }

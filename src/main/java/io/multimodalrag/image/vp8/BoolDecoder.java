@@ -52,7 +52,6 @@ final class BoolDecoder {
 
         data.seek(offset);
         value = data.readUnsignedByte() << 8;
-        // value = (data[offset]) << 8;
         offset++;
 
         range = 255; // initial range is full
@@ -87,9 +86,7 @@ final class BoolDecoder {
             count -= shift;
 
             if (count <= 0) {
-                // data.seek(offset);
                 value |= data.readUnsignedByte() << (-count);
-                // value |= data[offset] << (-count);
                 offset++;
                 count += 8;
             }

@@ -47,22 +47,6 @@ final class Globals {
 	/* each Y subblock is independently predicted */
 	static final int B_PRED = 4;
 
-	static String getModeAsString(int mode) {
-        switch (mode) {
-            case DC_PRED:
-                return "DC_PRED";
-            case V_PRED:
-                return "V_PRED";
-            case H_PRED:
-                return "H_PRED";
-            case TM_PRED:
-                return "TM_PRED";
-            case B_PRED:
-                return "B_PRED";
-            default:
-                throw new IllegalArgumentException("Unknown mode: " + mode);
-        }
-    }
 
 	/* intra_bmode */
 	static final int B_DC_PRED = 0; /*
@@ -90,33 +74,6 @@ final class Globals {
 	static final int B_VL_PRED = 7; /* SSW (vertical left) "" */
 	static final int B_HD_PRED = 8; /* ESE (horizontal down) "" */
 	static final int B_HU_PRED = 9; /* ENE (horizontal up) "" */
-
-	static String getSubBlockModeAsString(int mode) {
-        switch (mode) {
-            case B_DC_PRED:
-                return "B_DC_PRED";
-            case B_TM_PRED:
-                return "B_TM_PRED";
-            case B_VE_PRED:
-                return "B_VE_PRED";
-            case B_HE_PRED:
-                return "B_HE_PRED";
-            case B_LD_PRED:
-                return "B_LD_PRED";
-            case B_RD_PRED:
-                return "B_RD_PRED";
-            case B_VR_PRED:
-                return "B_VR_PRED";
-            case B_VL_PRED:
-                return "B_VL_PRED";
-            case B_HD_PRED:
-                return "B_HD_PRED";
-            case B_HU_PRED:
-                return "B_HU_PRED";
-            default:
-                throw new IllegalArgumentException("Unknown mode: " + mode);
-        }
-	}
 
 	static final int MAX_MB_SEGMENTS = 4;
 	static final int MB_LVL_MAX = 2;

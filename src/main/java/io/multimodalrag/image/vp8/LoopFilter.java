@@ -31,18 +31,177 @@
 
 package io.multimodalrag.image.vp8;
 
-import static java.lang.Math.*;
+import static java.lang.Math.abs;
+import static java.lang.Math.max;
+import static java.lang.Math.min;
 
+/**
+ * VP8's loop filter (RFC 6386 section 15), applied to one macroblock of a {@link ReconstructedRows} window.
+ * <p>
+ * Changed from TwelveMonkeys 3.14.0: the per-pixel arithmetic ({@link #mbFilter}, {@link #subblockFilter},
+ * {@link #simpleSegment}, {@link #commonAdjust}) is theirs, but it reads and writes the window's rows in place
+ * (p3 … q3 at a position and a step) instead of the sub-blocks' prediction sources, and the strength and the
+ * inner-edge rule follow libwebp ({@code PrecomputeFilterStrengths}, {@code DoFilter}).
+ */
 final class LoopFilter {
+
+    /** The frame's filter type: none when its level is 0, else simple (luma only) or normal. */
+    enum Type {
+        NONE, SIMPLE, NORMAL
+    }
+
+    /**
+     * One macroblock's filter parameters.
+     *
+     * @param level         the loop-filter level, 0 to 63; 0 means no filtering
+     * @param interiorLimit limit on differences between interior pixels
+     * @param hevThreshold  high-edge-variance threshold
+     * @param innerEdges    whether the edges between sub-blocks are filtered too
+     */
+    record Strength(int level, int interiorLimit, int hevThreshold, boolean innerEdges) {
+
+        static Strength of(MacroBlock macroBlock, int sharpnessLevel) {
+            int level = macroBlock.getFilterLevel();
+            int interiorLimit = level;
+            if (sharpnessLevel > 0) {
+                interiorLimit >>= sharpnessLevel > 4 ? 2 : 1;
+                if (interiorLimit > 9 - sharpnessLevel) {
+                    interiorLimit = 9 - sharpnessLevel;
+                }
+            }
+            if (interiorLimit < 1) {
+                interiorLimit = 1;
+            }
+            // Key frames only: WebP has no inter frames.
+            int hevThreshold = level >= 40 ? 2 : level >= 15 ? 1 : 0;
+            return new Strength(level, interiorLimit, hevThreshold, macroBlock.filtersInnerEdges());
+        }
+
+        /** Luma and chroma use the same inter-subblock edge limit. */
+        int subBlockEdgeLimit() {
+            return level * 2 + interiorLimit;
+        }
+
+        /** Luma and chroma use the same inter-macroblock edge limit. */
+        int macroBlockEdgeLimit() {
+            return (level + 2) * 2 + interiorLimit;
+        }
+    }
+
+    private LoopFilter() {
+    }
+
+    /**
+     * Filters the macroblock in column {@code mbCol} of the window's current row: its left edge, the vertical
+     * edges inside it, its top edge, the horizontal edges inside it (libwebp's order).
+     */
+    static void filterMacroBlock(ReconstructedRows rows, int mbCol, boolean hasLeft, boolean hasTop, Type type,
+                                 Strength strength) {
+        if (strength.level() == 0) {
+            return;
+        }
+        byte[] y = rows.y();
+        int yStride = rows.yStride();
+        int yOrigin = rows.yOrigin(mbCol);
+        if (type == Type.SIMPLE) {
+            filterSimplePlane(y, yOrigin, yStride, hasLeft, hasTop, strength);
+        }
+        else {
+            filterNormalPlane(y, yOrigin, yStride, 16, hasLeft, hasTop, strength);
+            filterNormalPlane(rows.u(), rows.uvOrigin(mbCol), rows.uvStride(), 8, hasLeft, hasTop, strength);
+            filterNormalPlane(rows.v(), rows.uvOrigin(mbCol), rows.uvStride(), 8, hasLeft, hasTop, strength);
+        }
+    }
+
+    private static void filterSimplePlane(byte[] plane, int origin, int stride, boolean hasLeft, boolean hasTop,
+                                          Strength strength) {
+        int mbEdgeLimit = strength.macroBlockEdgeLimit();
+        int subBlockEdgeLimit = strength.subBlockEdgeLimit();
+        if (hasLeft) {
+            for (int i = 0; i < 16; i++) {
+                simpleSegment(mbEdgeLimit, plane, origin + i * stride, 1);
+            }
+        }
+        if (strength.innerEdges()) {
+            for (int x = 4; x < 16; x += 4) {
+                for (int i = 0; i < 16; i++) {
+                    simpleSegment(subBlockEdgeLimit, plane, origin + i * stride + x, 1);
+                }
+            }
+        }
+        if (hasTop) {
+            for (int i = 0; i < 16; i++) {
+                simpleSegment(mbEdgeLimit, plane, origin + i, stride);
+            }
+        }
+        if (strength.innerEdges()) {
+            for (int y = 4; y < 16; y += 4) {
+                for (int i = 0; i < 16; i++) {
+                    simpleSegment(subBlockEdgeLimit, plane, origin + y * stride + i, stride);
+                }
+            }
+        }
+    }
+
+    /** @param size 16 for luma, 8 for chroma */
+    private static void filterNormalPlane(byte[] plane, int origin, int stride, int size, boolean hasLeft,
+                                          boolean hasTop, Strength strength) {
+        int interiorLimit = strength.interiorLimit();
+        int hevThreshold = strength.hevThreshold();
+        int mbEdgeLimit = strength.macroBlockEdgeLimit();
+        int subBlockEdgeLimit = strength.subBlockEdgeLimit();
+        if (hasLeft) {
+            for (int i = 0; i < size; i++) {
+                mbFilter(hevThreshold, interiorLimit, mbEdgeLimit, plane, origin + i * stride, 1);
+            }
+        }
+        if (strength.innerEdges()) {
+            for (int x = 4; x < size; x += 4) {
+                for (int i = 0; i < size; i++) {
+                    subblockFilter(hevThreshold, interiorLimit, subBlockEdgeLimit, plane, origin + i * stride + x, 1);
+                }
+            }
+        }
+        if (hasTop) {
+            for (int i = 0; i < size; i++) {
+                mbFilter(hevThreshold, interiorLimit, mbEdgeLimit, plane, origin + i, stride);
+            }
+        }
+        if (strength.innerEdges()) {
+            for (int y = 4; y < size; y += 4) {
+                for (int i = 0; i < size; i++) {
+                    subblockFilter(hevThreshold, interiorLimit, subBlockEdgeLimit, plane, origin + y * stride + i,
+                            stride);
+                }
+            }
+        }
+    }
+
     private static int clamp(int value) {
         return max(min(value, 127), -128);
     }
 
-    private static int common_adjust(boolean use_outer_taps, /* filter is 2 or 4 taps wide */ Segment seg) {
-        int p1 = u2s(seg.P1); /* retrieve and convert all 4 pixels */
-        int p0 = u2s(seg.P0);
-        int q0 = u2s(seg.Q0);
-        int q1 = u2s(seg.Q1);
+    /** The signed value (pixel − 128) at {@code at}. */
+    private static int signed(byte[] plane, int at) {
+        return (plane[at] & 0xFF) - 128;
+    }
+
+    /** Clamps a signed value and stores it back as a pixel. */
+    private static void store(byte[] plane, int at, int signedValue) {
+        plane[at] = (byte) (clamp(signedValue) + 128);
+    }
+
+    /*
+     * All functions take (among other things) a segment (of length at most 4 + 4 = 8) symmetrically straddling
+     * an edge: q0 at {@code q0At}, the other pixels {@code step} apart, ordered p3 p2 p1 p0 | q0 q1 q2 q3.
+     */
+
+    private static int commonAdjust(boolean useOuterTaps, /* filter is 2 or 4 taps wide */ byte[] plane, int q0At,
+                                    int step) {
+        int p1 = signed(plane, q0At - 2 * step); /* retrieve and convert all 4 pixels */
+        int p0 = signed(plane, q0At - step);
+        int q0 = signed(plane, q0At);
+        int q1 = signed(plane, q0At + step);
 
         /*
          * Disregarding clamping, when "use_outer_taps" is false, "a" is
@@ -52,7 +211,7 @@ final class LoopFilter {
          * can be thought of as a refinement of 2*(q0 - p0) and the adjustment
          * is something like (q0 - p0)/4.
          */
-        int a = clamp((use_outer_taps ? clamp(p1 - q1) : 0) + 3 * (q0 - p0));
+        int a = clamp((useOuterTaps ? clamp(p1 - q1) : 0) + 3 * (q0 - p0));
         /*
          * b is used to balance the rounding of a/8 in the case where the
          * "fractional" part "f" of a/8 is exactly 1/2.
@@ -65,24 +224,17 @@ final class LoopFilter {
          */
         a = clamp(a + 4) >> 3;
         /* Subtract "a" from q0, "bringing it closer" to p0. */
-        seg.Q0 = s2u(q0 - a);
+        store(plane, q0At, q0 - a);
         /*
          * Add "a" (with adjustment "b") to p0, "bringing it closer" to q0. The
          * clamp of "a+b", while present in the reference decoder, is
          * superfluous; we have -16 <= a <= 15 at this point.
          */
-        seg.P0 = s2u(p0 + b);
+        store(plane, q0At - step, p0 + b);
 
         return a;
     }
 
-    /*
-     * All functions take (among other things) a segment (of length at most 4 +
-     * 4 = 8) symmetrically straddling an edge. The pixel values (or pointers)
-     * are always given in order, from the "beforemost" to the "aftermost". So,
-     * for a horizontal edge (written "|"), an 8-pixel segment would be ordered
-     * p3 p2 p1 p0 | q0 q1 q2 q3.
-     */
     /*
      * Filtering is disabled if the difference between any two adjacent
      * "interior" pixels in the 8-pixel segment exceeds the relevant threshold
@@ -90,48 +242,14 @@ final class LoopFilter {
      * four pixels that straddle the edge, in line with the calculation in
      * simple_segment() above.
      */
-    private static boolean filter_yes(int I, // limit on interior differences
-                                      int E, // limit at the edge
-                                      int p3, int p2, int p1, int p0, // pixels before edge
-                                      int q0, int q1, int q2, int q3 // pixels after edge
+    private static boolean filterYes(int I, // limit on interior differences
+                                     int E, // limit at the edge
+                                     int p3, int p2, int p1, int p0, // pixels before edge
+                                     int q0, int q1, int q2, int q3 // pixels after edge
     ) {
         return (abs(p0 - q0) * 2 + abs(p1 - q1) / 2) <= E && abs(p3 - p2) <= I
                 && abs(p2 - p1) <= I && abs(p1 - p0) <= I && abs(q3 - q2) <= I
                 && abs(q2 - q1) <= I && abs(q1 - q0) <= I;
-    }
-
-    private static Segment getSegH(SubBlock rsb, SubBlock lsb, int a) {
-        Segment seg = new Segment();
-        int[][] rdest = rsb.getDest();
-        int[][] ldest = lsb.getDest();
-
-        seg.P0 = ldest[3][a];
-        seg.P1 = ldest[2][a];
-        seg.P2 = ldest[1][a];
-        seg.P3 = ldest[0][a];
-        seg.Q0 = rdest[0][a];
-        seg.Q1 = rdest[1][a];
-        seg.Q2 = rdest[2][a];
-        seg.Q3 = rdest[3][a];
-
-        return seg;
-    }
-
-    private static Segment getSegV(SubBlock bsb, SubBlock tsb, int a) {
-        Segment seg = new Segment();
-        int[][] bdest = bsb.getDest();
-        int[][] tdest = tsb.getDest();
-
-        seg.P0 = tdest[a][3];
-        seg.P1 = tdest[a][2];
-        seg.P2 = tdest[a][1];
-        seg.P3 = tdest[a][0];
-        seg.Q0 = bdest[a][0];
-        seg.Q1 = bdest[a][1];
-        seg.Q2 = bdest[a][2];
-        seg.Q3 = bdest[a][3];
-
-        return seg;
     }
 
     /*
@@ -145,335 +263,15 @@ final class LoopFilter {
         return abs(p1 - p0) > threshold || abs(q1 - q0) > threshold;
     }
 
-    static void loopFilterBlock(final MacroBlock cmb, final MacroBlock lmb, final MacroBlock tmb, int frameType, boolean simpleFilter, int sharpness) {
-        if (simpleFilter) {
-            loopFilterSimpleBlock(cmb, lmb, tmb, sharpness);
-        }
-        else {
-            loopFilterUVBlock(cmb, lmb, tmb, sharpness, frameType);
-            loopFilterYBlock(cmb, lmb, tmb, sharpness, frameType);
-        }
-    }
-
-    static void loopFilterSimpleBlock(final MacroBlock cmb, final MacroBlock lmb, final MacroBlock tmb, final int sharpnessLevel) {
-        int loop_filter_level = cmb.getFilterLevel();
-        if (loop_filter_level != 0) {
-            int interior_limit = cmb.getFilterLevel();
-
-            if (sharpnessLevel > 0) {
-                interior_limit >>= sharpnessLevel > 4 ? 2 : 1;
-                if (interior_limit > 9 - sharpnessLevel) {
-                    interior_limit = 9 - sharpnessLevel;
-                }
-            }
-            if (interior_limit == 0) {
-                interior_limit = 1;
-            }
-
-            // Luma and Chroma use the same inter-subblock edge limit
-            int sub_bedge_limit = (loop_filter_level * 2) + interior_limit;
-            if (sub_bedge_limit < 1) {
-                sub_bedge_limit = 1;
-            }
-
-            // Luma and Chroma use the same inter-macroblock edge limit
-            int mbedge_limit = sub_bedge_limit + 4;
-
-            // left
-            if (lmb != null) {
-                for (int b = 0; b < 4; b++) {
-                    SubBlock rsb = cmb.getSubBlock(SubBlock.Plane.Y1, 0, b);
-                    SubBlock lsb = lmb.getSubBlock(SubBlock.Plane.Y1, 3, b);
-                    for (int a = 0; a < 4; a++) {
-                        Segment seg = getSegH(rsb, lsb, a);
-                        // MBfilter(hev_threshold, interior_limit,
-                        // mbedge_limit, seg);
-                        // System.out.println(mbedge_limit);
-                        simple_segment(mbedge_limit, seg);
-                        setSegH(rsb, lsb, seg, a);
-                    }
-                }
-            }
-
-            // sb left
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 4; a++) {
-                    for (int b = 0; b < 4; b++) {
-                        SubBlock lsb = cmb.getSubBlock(SubBlock.Plane.Y1, a - 1, b);
-                        SubBlock rsb = cmb.getSubBlock(SubBlock.Plane.Y1, a, b);
-                        for (int c = 0; c < 4; c++) {
-                            // System.out.println("sbleft a:"+a+" b:"+b+" c:"+c);
-                            Segment seg = getSegH(rsb, lsb, c);
-                            simple_segment(sub_bedge_limit, seg);
-                            // System.out.println(sub_bedge_limit);
-                            // subblock_filter(hev_threshold,interior_limit,sub_bedge_limit,
-                            // seg);
-                            setSegH(rsb, lsb, seg, c);
-                        }
-                    }
-                }
-            }
-
-            // top
-            if (tmb != null) {
-                for (int b = 0; b < 4; b++) {
-                    SubBlock tsb = tmb.getSubBlock(SubBlock.Plane.Y1, b, 3);
-                    SubBlock bsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, 0);
-                    for (int a = 0; a < 4; a++) {
-                        Segment seg = getSegV(bsb, tsb, a);
-                        simple_segment(mbedge_limit, seg);
-                        // System.out.println(mbedge_limit);
-                        // MBfilter(hev_threshold, interior_limit,
-                        // mbedge_limit, seg);
-                        setSegV(bsb, tsb, seg, a);
-                    }
-                }
-            }
-
-            // sb top
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 4; a++) {
-                    for (int b = 0; b < 4; b++) {
-                        SubBlock tsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, a - 1);
-                        SubBlock bsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, a);
-                        for (int c = 0; c < 4; c++) {
-                            // System.out.println("sbtop");
-                            Segment seg = getSegV(bsb, tsb, c);
-                            simple_segment(sub_bedge_limit, seg);
-                            // System.out.println(sub_bedge_limit);
-                            // subblock_filter(hev_threshold,interior_limit,sub_bedge_limit,
-                            // seg);
-                            setSegV(bsb, tsb, seg, c);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    static void loopFilterUVBlock(final MacroBlock cmb, final MacroBlock lmb, final MacroBlock tmb, final int sharpnessLevel, final int frameType) {
-        int loop_filter_level = cmb.getFilterLevel();
-        if (loop_filter_level != 0) {
-            int interior_limit = cmb.getFilterLevel();
-            if (sharpnessLevel > 0) {
-                interior_limit >>= sharpnessLevel > 4 ? 2 : 1;
-                if (interior_limit > 9 - sharpnessLevel) {
-                    interior_limit = 9 - sharpnessLevel;
-                }
-            }
-            if (interior_limit == 0) {
-                interior_limit = 1;
-            }
-
-            int hev_threshold = 0;
-            if (frameType == 0) { // current frame is a key frame
-                if (loop_filter_level >= 40) {
-                    hev_threshold = 2;
-                }
-                else if (loop_filter_level >= 15) {
-                    hev_threshold = 1;
-                }
-            }
-            else  { // current frame is an interframe
-                if (loop_filter_level >= 40) {
-                    hev_threshold = 3;
-                }
-                else if (loop_filter_level >= 20) {
-                    hev_threshold = 2;
-                }
-                else if (loop_filter_level >= 15) {
-                    hev_threshold = 1;
-                }
-            }
-
-            // Luma and Chroma use the same inter-macroblock edge limit
-            int mbedge_limit = ((loop_filter_level + 2) * 2) + interior_limit;
-            // Luma and Chroma use the same inter-subblock edge limit
-            int sub_bedge_limit = (loop_filter_level * 2) + interior_limit;
-
-            if (lmb != null) {
-                for (int b = 0; b < 2; b++) {
-                    SubBlock rsbU = cmb.getSubBlock(SubBlock.Plane.U, 0, b);
-                    SubBlock lsbU = lmb.getSubBlock(SubBlock.Plane.U, 1, b);
-                    SubBlock rsbV = cmb.getSubBlock(SubBlock.Plane.V, 0, b);
-                    SubBlock lsbV = lmb.getSubBlock(SubBlock.Plane.V, 1, b);
-                    for (int a = 0; a < 4; a++) {
-                        Segment seg = getSegH(rsbU, lsbU, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegH(rsbU, lsbU, seg, a);
-                        seg = getSegH(rsbV, lsbV, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegH(rsbV, lsbV, seg, a);
-                    }
-                }
-            }
-            // sb left
-
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 2; a++) { // TODO: This does not loop?
-                    for (int b = 0; b < 2; b++) {
-                        SubBlock lsbU = cmb.getSubBlock(SubBlock.Plane.U, a - 1, b);
-                        SubBlock rsbU = cmb.getSubBlock(SubBlock.Plane.U, a, b);
-                        SubBlock lsbV = cmb.getSubBlock(SubBlock.Plane.V, a - 1, b);
-                        SubBlock rsbV = cmb.getSubBlock(SubBlock.Plane.V, a, b);
-                        for (int c = 0; c < 4; c++) {
-                            Segment seg = getSegH(rsbU, lsbU, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegH(rsbU, lsbU, seg, c);
-                            seg = getSegH(rsbV, lsbV, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegH(rsbV, lsbV, seg, c);
-                        }
-                    }
-                }
-            }
-
-            // top
-            if (tmb != null) {
-                for (int b = 0; b < 2; b++) {
-                    SubBlock tsbU = tmb.getSubBlock(SubBlock.Plane.U, b, 1);
-                    SubBlock bsbU = cmb.getSubBlock(SubBlock.Plane.U, b, 0);
-                    SubBlock tsbV = tmb.getSubBlock(SubBlock.Plane.V, b, 1);
-                    SubBlock bsbV = cmb.getSubBlock(SubBlock.Plane.V, b, 0);
-                    for (int a = 0; a < 4; a++) {
-                        // System.out.println("l");
-                        Segment seg = getSegV(bsbU, tsbU, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegV(bsbU, tsbU, seg, a);
-                        seg = getSegV(bsbV, tsbV, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegV(bsbV, tsbV, seg, a);
-                    }
-                }
-            }
-
-            // sb top
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 2; a++) { // TODO: This does not loop...
-                    for (int b = 0; b < 2; b++) {
-                        SubBlock tsbU = cmb.getSubBlock(SubBlock.Plane.U, b, a - 1);
-                        SubBlock bsbU = cmb.getSubBlock(SubBlock.Plane.U, b, a);
-                        SubBlock tsbV = cmb.getSubBlock(SubBlock.Plane.V, b, a - 1);
-                        SubBlock bsbV = cmb.getSubBlock(SubBlock.Plane.V, b, a);
-                        for (int c = 0; c < 4; c++) {
-                            Segment seg = getSegV(bsbU, tsbU, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegV(bsbU, tsbU, seg, c);
-                            seg = getSegV(bsbV, tsbV, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegV(bsbV, tsbV, seg, c);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    static void loopFilterYBlock(final MacroBlock cmb, final MacroBlock lmb, final MacroBlock tmb, final int sharpnessLevel, final int frameType) {
-        int loop_filter_level = cmb.getFilterLevel();
-
-        if (loop_filter_level != 0) {
-            int interior_limit = cmb.getFilterLevel();
-
-            if (sharpnessLevel > 0) {
-                interior_limit >>= sharpnessLevel > 4 ? 2 : 1;
-                if (interior_limit > 9 - sharpnessLevel) {
-                    interior_limit = 9 - sharpnessLevel;
-                }
-            }
-            if (interior_limit == 0) {
-                interior_limit = 1;
-            }
-
-            int hev_threshold = 0;
-            if (frameType == 0) { // current frame is a key frame
-                if (loop_filter_level >= 40) {
-                    hev_threshold = 2;
-                }
-                else if (loop_filter_level >= 15) {
-                    hev_threshold = 1;
-                }
-            }
-            else { // current frame is an interframe
-                if (loop_filter_level >= 40) {
-                    hev_threshold = 3;
-                }
-                else if (loop_filter_level >= 20) {
-                    hev_threshold = 2;
-                }
-                else if (loop_filter_level >= 15) {
-                    hev_threshold = 1;
-                }
-            }
-
-            /* Luma and Chroma use the same inter-macroblock edge limit */
-            int mbedge_limit = ((loop_filter_level + 2) * 2) + interior_limit;
-            /* Luma and Chroma use the same inter-subblock edge limit */
-            int sub_bedge_limit = (loop_filter_level * 2) + interior_limit;
-
-            // left
-            if (lmb != null) {
-                for (int b = 0; b < 4; b++) {
-                    SubBlock rsb = cmb.getSubBlock(SubBlock.Plane.Y1, 0, b);
-                    SubBlock lsb = lmb.getSubBlock(SubBlock.Plane.Y1, 3, b);
-                    for (int a = 0; a < 4; a++) {
-                        Segment seg = getSegH(rsb, lsb, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegH(rsb, lsb, seg, a);
-                    }
-                }
-            }
-            // sb left
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 4; a++) {
-                    for (int b = 0; b < 4; b++) {
-                        SubBlock lsb = cmb.getSubBlock(SubBlock.Plane.Y1, a - 1, b);
-                        SubBlock rsb = cmb.getSubBlock(SubBlock.Plane.Y1, a, b);
-                        for (int c = 0; c < 4; c++) {
-                            // System.out.println("sbleft a:"+a+" b:"+b+" c:"+c);
-                            Segment seg = getSegH(rsb, lsb, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegH(rsb, lsb, seg, c);
-                        }
-                    }
-                }
-            }
-            // top
-            if (tmb != null) {
-                for (int b = 0; b < 4; b++) {
-                    SubBlock tsb = tmb.getSubBlock(SubBlock.Plane.Y1, b, 3);
-                    SubBlock bsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, 0);
-                    for (int a = 0; a < 4; a++) {
-                        Segment seg = getSegV(bsb, tsb, a);
-                        MBfilter(hev_threshold, interior_limit, mbedge_limit, seg);
-                        setSegV(bsb, tsb, seg, a);
-                    }
-                }
-            }
-            // sb top
-            if (!cmb.isSkip_inner_lf()) {
-                for (int a = 1; a < 4; a++) {
-                    for (int b = 0; b < 4; b++) {
-                        SubBlock tsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, a - 1);
-                        SubBlock bsb = cmb.getSubBlock(SubBlock.Plane.Y1, b, a);
-                        for (int c = 0; c < 4; c++) {
-                            Segment seg = getSegV(bsb, tsb, c);
-                            subblock_filter(hev_threshold, interior_limit, sub_bedge_limit, seg);
-                            setSegV(bsb, tsb, seg, c);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static void MBfilter(int hev_threshold, /* detect high edge variance */
-                                 int interior_limit, /* possibly disable filter */
-                                 int edge_limit, Segment seg) {
-        int p3 = u2s(seg.P3), p2 = u2s(seg.P2), p1 = u2s(seg.P1), p0 = u2s(seg.P0);
-        int q0 = u2s(seg.Q0), q1 = u2s(seg.Q1), q2 = u2s(seg.Q2), q3 = u2s(seg.Q3);
-        if (filter_yes(interior_limit, edge_limit, q3, q2, q1, q0, p0, p1, p2, p3)) {
-            if (!hev(hev_threshold, p1, p0, q0, q1)) {
+    private static void mbFilter(int hevThreshold, /* detect high edge variance */
+                                 int interiorLimit, /* possibly disable filter */
+                                 int edgeLimit, byte[] plane, int q0At, int step) {
+        int p3 = signed(plane, q0At - 4 * step), p2 = signed(plane, q0At - 3 * step);
+        int p1 = signed(plane, q0At - 2 * step), p0 = signed(plane, q0At - step);
+        int q0 = signed(plane, q0At), q1 = signed(plane, q0At + step);
+        int q2 = signed(plane, q0At + 2 * step), q3 = signed(plane, q0At + 3 * step);
+        if (filterYes(interiorLimit, edgeLimit, q3, q2, q1, q0, p0, p1, p2, p3)) {
+            if (!hev(hevThreshold, p1, p0, q0, q1)) {
                 // Same as the initial calculation in "common_adjust",
                 // w is something like twice the edge difference
                 int w = clamp(clamp(p1 - q1) + 3 * (q0 - p0));
@@ -483,80 +281,49 @@ final class LoopFilter {
                 // is something like 3/7 the edge difference.
                 int a = (27 * w + 63) >> 7;
 
-                seg.Q0 = s2u(q0 - a);
-                seg.P0 = s2u(p0 + a);
+                store(plane, q0At, q0 - a);
+                store(plane, q0At - step, p0 + a);
                 // Next two are adjusted by 2/7 the edge difference
                 a = (18 * w + 63) >> 7;
-                // System.out.println("a: "+a);
-                seg.Q1 = s2u(q1 - a);
-                seg.P1 = s2u(p1 + a);
+                store(plane, q0At + step, q1 - a);
+                store(plane, q0At - 2 * step, p1 + a);
                 // Last two are adjusted by 1/7 the edge difference
                 a = (9 * w + 63) >> 7;
-                seg.Q2 = s2u(q2 - a);
-                seg.P2 = s2u(p2 + a);
+                store(plane, q0At + 2 * step, q2 - a);
+                store(plane, q0At - 3 * step, p2 + a);
             }
             else {
                 // if hev, do simple filter
-                common_adjust(true, seg); // using outer taps
+                commonAdjust(true, plane, q0At, step); // using outer taps
             }
         }
     }
 
-    /* Clamp, then convert signed number back to pixel value. */
-    private static int s2u(int v) {
-        return clamp(v) + 128;
-    }
-
-    private static void setSegH(SubBlock rsb, SubBlock lsb, Segment seg, int a) {
-        int[][] rdest = rsb.getDest();
-        int[][] ldest = lsb.getDest();
-        ldest[3][a] = seg.P0;
-        ldest[2][a] = seg.P1;
-        ldest[1][a] = seg.P2;
-        ldest[0][a] = seg.P3;
-        rdest[0][a] = seg.Q0;
-        rdest[1][a] = seg.Q1;
-        rdest[2][a] = seg.Q2;
-        rdest[3][a] = seg.Q3;
-    }
-
-    private static void setSegV(SubBlock bsb, SubBlock tsb, Segment seg, int a) {
-        int[][] bdest = bsb.getDest();
-        int[][] tdest = tsb.getDest();
-        tdest[a][3] = seg.P0;
-        tdest[a][2] = seg.P1;
-        tdest[a][1] = seg.P2;
-        tdest[a][0] = seg.P3;
-        bdest[a][0] = seg.Q0;
-        bdest[a][1] = seg.Q1;
-        bdest[a][2] = seg.Q2;
-        bdest[a][3] = seg.Q3;
-    }
-
-    private static void simple_segment(int edge_limit, // do nothing if edge difference exceeds limit
-                                       Segment seg) {
-        if ((abs(seg.P0 - seg.Q0) * 2 + abs(seg.P1 - seg.Q1) / 2) <= edge_limit) {
-            common_adjust(true, seg); // use outer taps
+    private static void simpleSegment(int edgeLimit, // do nothing if edge difference exceeds limit
+                                      byte[] plane, int q0At, int step) {
+        int p1 = plane[q0At - 2 * step] & 0xFF;
+        int p0 = plane[q0At - step] & 0xFF;
+        int q0 = plane[q0At] & 0xFF;
+        int q1 = plane[q0At + step] & 0xFF;
+        if ((abs(p0 - q0) * 2 + abs(p1 - q1) / 2) <= edgeLimit) {
+            commonAdjust(true, plane, q0At, step); // use outer taps
         }
     }
 
-    private static void subblock_filter(int hev_threshold, // detect high edge variance
-                                        int interior_limit, // possibly disable filter
-                                        int edge_limit, Segment seg) {
-        int p3 = u2s(seg.P3), p2 = u2s(seg.P2), p1 = u2s(seg.P1), p0 = u2s(seg.P0);
-        int q0 = u2s(seg.Q0), q1 = u2s(seg.Q1), q2 = u2s(seg.Q2), q3 = u2s(seg.Q3);
-        if (filter_yes(interior_limit, edge_limit, q3, q2, q1, q0, p0, p1, p2, p3)) {
-            boolean hv = hev(hev_threshold, p1, p0, q0, q1);
-            int a = (common_adjust(hv, seg) + 1) >> 1;
+    private static void subblockFilter(int hevThreshold, // detect high edge variance
+                                       int interiorLimit, // possibly disable filter
+                                       int edgeLimit, byte[] plane, int q0At, int step) {
+        int p3 = signed(plane, q0At - 4 * step), p2 = signed(plane, q0At - 3 * step);
+        int p1 = signed(plane, q0At - 2 * step), p0 = signed(plane, q0At - step);
+        int q0 = signed(plane, q0At), q1 = signed(plane, q0At + step);
+        int q2 = signed(plane, q0At + 2 * step), q3 = signed(plane, q0At + 3 * step);
+        if (filterYes(interiorLimit, edgeLimit, q3, q2, q1, q0, p0, p1, p2, p3)) {
+            boolean hv = hev(hevThreshold, p1, p0, q0, q1);
+            int a = (commonAdjust(hv, plane, q0At, step) + 1) >> 1;
             if (!hv) {
-                seg.Q1 = s2u(q1 - a);
-                seg.P1 = s2u(p1 + a);
+                store(plane, q0At + step, q1 - a);
+                store(plane, q0At - 2 * step, p1 + a);
             }
         }
-    }
-
-    /* Convert pixel value (0 <= v <= 255) to an 8-bit signed number. */
-    private static int u2s(int v) {
-        return v - 128;
     }
 }

@@ -36,12 +36,10 @@ import java.io.IOException;
 final class MacroBlock {
 
     private int filterLevel;
-    private final boolean keepDebugInfo;
     private int segmentId;
     private int skipCoeff;
     private boolean skipInnerLoopFilter;
     final SubBlock[][] uSubBlocks;
-    private int uVFilterLevel;
 
     private int uvMode;
     final SubBlock[][] vSubBlocks;
@@ -50,10 +48,9 @@ final class MacroBlock {
     private int yMode;
     final SubBlock[][] ySubBlocks;
 
-    MacroBlock(int x, int y, boolean keepDebugInfo) {
+    MacroBlock(int x, int y) {
         this.x = x - 1;
         this.y = y - 1;
-        this.keepDebugInfo = keepDebugInfo;
 
         ySubBlocks = new SubBlock[4][4];
         uSubBlocks = new SubBlock[2][2];
@@ -121,14 +118,16 @@ final class MacroBlock {
 
     private void decodeMacroBlockTokens(VP8Frame frame, boolean withY2) throws IOException {
         if (withY2) {
-            skipInnerLoopFilter = decodePlaneTokens(frame, 1, SubBlock.Plane.Y2, false);
+            // The Y2 tokens alone do not count as residuals: libwebp (ParseResiduals) looks at the luma DCs the
+            // Walsh-Hadamard transform makes of them, which dequantMacroBlock checks.
+            decodePlaneTokens(frame, 1, SubBlock.Plane.Y2, false);
         }
 
-        skipInnerLoopFilter |= decodePlaneTokens(frame, 4, SubBlock.Plane.Y1, withY2);
-        skipInnerLoopFilter |= decodePlaneTokens(frame, 2, SubBlock.Plane.U, false);
-        skipInnerLoopFilter |= decodePlaneTokens(frame, 2, SubBlock.Plane.V, false);
+        boolean nonZero = decodePlaneTokens(frame, 4, SubBlock.Plane.Y1, withY2);
+        nonZero |= decodePlaneTokens(frame, 2, SubBlock.Plane.U, false);
+        nonZero |= decodePlaneTokens(frame, 2, SubBlock.Plane.V, false);
 
-        skipInnerLoopFilter = !skipInnerLoopFilter;
+        skipInnerLoopFilter = !nonZero;
     }
 
     private boolean decodePlaneTokens(VP8Frame frame, int dimentions,
@@ -180,6 +179,13 @@ final class MacroBlock {
             }
 
             sb.setDiff(IDCT.iwalsh4x4(input));
+            for (int[] column : sb.getDiff()) {
+                for (int dc : column) {
+                    if (dc != 0) {
+                        skipInnerLoopFilter = false;
+                    }
+                }
+            }
             for (int j = 0; j < 4; j++) {
                 for (int i = 0; i < 4; i++) {
                     SubBlock ysb = mb.getYSubBlock(i, j);
@@ -224,28 +230,6 @@ final class MacroBlock {
                 }
             }
         }
-    }
-
-    public void drawDebug() {
-        for (int j = 0; j < 4; j++) {
-            for (int i = 0; i < 4; i++) {
-                SubBlock sb = ySubBlocks[i][0];
-                sb.drawDebugH();
-                sb = ySubBlocks[0][j];
-                sb.drawDebugV();
-            }
-        }
-    }
-
-    public String getDebugString() {
-        String r = " YMode: " + Globals.getModeAsString(yMode);
-        r = r + "\n UVMode: " + Globals.getModeAsString(uvMode);
-        r = r + "\n SegmentID: " + segmentId;
-        r = r + "\n Filter Level: " + filterLevel;
-        r = r + "\n UV Filter Level: " + uVFilterLevel;
-        r = r + "\n Skip Coeff: " + skipCoeff;
-
-        return r;
     }
 
     public int getFilterLevel() {
@@ -390,10 +374,6 @@ final class MacroBlock {
         return uSubBlocks[i][j];
     }
 
-    public int getUVFilterLevel() {
-        return this.uVFilterLevel;
-    }
-
     public int getUvMode() {
         return uvMode;
     }
@@ -422,12 +402,12 @@ final class MacroBlock {
         return ySubBlocks[i][j];
     }
 
-    public boolean isKeepDebugInfo() {
-        return keepDebugInfo;
-    }
-
-    public boolean isSkip_inner_lf() {
-        return skipInnerLoopFilter;
+    /**
+     * Whether the loop filter also runs over the edges between this macroblock's sub-blocks: for B_PRED, or when
+     * it has residuals (libwebp's {@code f_inner_}). TwelveMonkeys skipped B_PRED macroblocks without residuals.
+     */
+    boolean filtersInnerEdges() {
+        return yMode == Globals.B_PRED || !skipInnerLoopFilter;
     }
 
     public void predictUV(VP8Frame frame) {
@@ -436,7 +416,6 @@ final class MacroBlock {
 
         switch (this.uvMode) {
             case Globals.DC_PRED:
-                // System.out.println("UV DC_PRED");
 
                 boolean up_available = false;
                 boolean left_available = false;
@@ -514,7 +493,6 @@ final class MacroBlock {
 
                 break;
             case Globals.V_PRED:
-                // System.out.println("UV V_PRED");
 
                 SubBlock[] aboveUSb = new SubBlock[2];
                 SubBlock[] aboveVSb = new SubBlock[2];
@@ -545,7 +523,6 @@ final class MacroBlock {
                 break;
 
             case Globals.H_PRED:
-                // System.out.println("UV H_PRED");
 
                 SubBlock[] leftUSb = new SubBlock[2];
                 SubBlock[] leftVSb = new SubBlock[2];
@@ -575,8 +552,6 @@ final class MacroBlock {
 
                 break;
             case Globals.TM_PRED:
-                // TODO:
-                // System.out.println("UV TM_PRED MB");
                 MacroBlock ALMb = frame.getMacroBlock(x - 1, y - 1);
                 SubBlock ALUSb = ALMb.getUSubBlock(1, 1);
                 int alu = ALUSb.getDest()[3][3];
@@ -615,8 +590,7 @@ final class MacroBlock {
 
                 break;
             default:
-                // TODO: FixME!
-                throw new AssertionError("TODO predict_mb_uv: " + this.yMode);
+                throw new IllegalStateException("unknown chroma prediction mode " + this.uvMode);
         }
     }
 
@@ -626,7 +600,6 @@ final class MacroBlock {
 
         switch (this.yMode) {
             case Globals.DC_PRED:
-                // System.out.println("DC_PRED");
                 boolean up_available = false;
                 boolean left_available = false;
 
@@ -687,7 +660,6 @@ final class MacroBlock {
 
                 break;
             case Globals.V_PRED:
-                // System.out.println("V_PRED");
 
                 SubBlock[] aboveYSb = new SubBlock[4];
                 for (int x = 0; x < 4; x++) {
@@ -711,7 +683,6 @@ final class MacroBlock {
                 break;
 
             case Globals.H_PRED:
-                // System.out.println("H_PRED");
 
                 SubBlock[] leftYSb = new SubBlock[4];
                 for (int x = 0; x < 4; x++) {
@@ -732,14 +703,9 @@ final class MacroBlock {
                     }
                 }
 
-//                 SubBlock[] leftUSb = new SubBlock[2];
-//                 for (int x = 0; x < 2; x++) {
-//                     leftUSb[x] = leftMb.getYSubBlock(1, x);
-//                 }
 
                 break;
             case Globals.TM_PRED:
-                // System.out.println("TM_PRED MB");
                 MacroBlock ALMb = frame.getMacroBlock(x - 1, y - 1);
                 SubBlock ALSb = ALMb.getYSubBlock(3, 3);
                 int al = ALSb.getDest()[3][3];
@@ -752,7 +718,6 @@ final class MacroBlock {
                 for (int x = 0; x < 4; x++) {
                     leftYSb[x] = leftMb.getYSubBlock(3, x);
                 }
-//                 fill = new int[4][4];
 
                 for (int b = 0; b < 4; b++) {
                     for (int a = 0; a < 4; a++) {
@@ -771,8 +736,7 @@ final class MacroBlock {
 
                 break;
             default:
-                System.out.println("TODO predict_mb_y: " + this.yMode);
-                System.exit(0);
+                throw new IllegalStateException("unknown luma prediction mode " + this.yMode);
         }
     }
 
@@ -808,10 +772,6 @@ final class MacroBlock {
 
     public void setSkipCoeff(int mbSkipCoeff) {
         skipCoeff = mbSkipCoeff;
-    }
-
-    public void setUVFilterLevel(int value) {
-        this.uVFilterLevel = value;
     }
 
     public void setUvMode(int mode) {

@@ -84,7 +84,8 @@ final class SegmentQuant {
     }
 
     public void setUvdc_delta_q(int uvdc_delta_q) {
-        this.uvdc = Globals.vp8DcQLookup[clamp(Qindex + uvdc_delta_q, 127)];
+        // RFC 6386 14.1 and libwebp cap the chroma DC quantizer at 132 (index 117); TwelveMonkeys did not.
+        this.uvdc = Globals.vp8DcQLookup[clamp(Qindex + uvdc_delta_q, 117)];
     }
 
     public void setY1ac() {

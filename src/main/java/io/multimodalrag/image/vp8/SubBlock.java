@@ -101,14 +101,6 @@ final class SubBlock {
 
         while (!(v == Globals.dct_eob) && c + startAt < 16) {
 
-//			if (!skip)
-//				v = bc2.readTree(Globals.vp8CoefTree,
-//						coef_probs[type][Globals.vp8CoefBands[c + startAt]][lc]);
-//			else
-//				v = bc2.readTree(
-//						Globals.vp8CoefTree,
-//						coef_probs[type][Globals.vp8CoefBands[c + startAt]][lc],
-//						1);
             v = bc2.readTree(Globals.vp8CoefTree, coef_probs[type][Globals.vp8CoefBands[c + startAt]][lc],
                     skip ? 1 : 0);
 
@@ -204,50 +196,8 @@ final class SubBlock {
         sb.setDiff(diff);
     }
 
-    public void drawDebug() {
-        if (dest != null) {
-            dest[0][0] = 128;
-            dest[1][0] = 128;
-            dest[2][0] = 128;
-            dest[3][0] = 128;
-            dest[0][0] = 128;
-            dest[0][1] = 128;
-            dest[0][2] = 128;
-            dest[0][3] = 128;
-        }
-    }
-
-    public void drawDebugH() {
-        if (dest != null) {
-            dest[0][0] = 0;
-            dest[1][0] = 0;
-            dest[2][0] = 0;
-            dest[3][0] = 0;
-        }
-    }
-
-    public void drawDebugV() {
-        if (dest != null) {
-            dest[0][0] = 0;
-            dest[0][1] = 0;
-            dest[0][2] = 0;
-            dest[0][3] = 0;
-        }
-    }
-
     public SubBlock getAbove() {
         return above;
-    }
-
-    public String getDebugString() {
-        String r = "";
-        r = r + "  " + plane;
-        if (getMacroBlock().getYMode() == Globals.B_PRED
-                && plane == Plane.Y1) {
-            r = r + "\n  " + Globals.getSubBlockModeAsString(mode);
-        }
-
-        return r;
     }
 
     public int[][] getDest() {
@@ -389,7 +339,6 @@ final class SubBlock {
         int[] pp;
         switch (sb.getMode()) {
             case Globals.B_DC_PRED:
-                // System.out.println("B_DC_PRED");
                 int expected_dc = 0;
 
                 for (int i = 0; i < 4; i++) {
@@ -407,7 +356,6 @@ final class SubBlock {
                 break;
             case Globals.B_TM_PRED:
 
-                // System.out.println("B_TM_PRED");
 
                 // prediction similar to true_motion prediction
 
@@ -428,7 +376,6 @@ final class SubBlock {
                 }
                 break;
             case Globals.B_VE_PRED:
-                // System.out.println("B_VE_PRED");
 
                 int[] ap = new int[4];
                 ap[0] = (al + 2 * above[0] + above[1] + 2) >> 2;
@@ -444,7 +391,6 @@ final class SubBlock {
                 }
                 break;
             case Globals.B_HE_PRED:
-                // System.out.println("B_HE_PRED");
 
                 int[] lp = new int[4];
                 lp[0] = (al + 2 * left[0] + left[1] + 2) >> 2;
@@ -459,7 +405,6 @@ final class SubBlock {
                 }
                 break;
             case Globals.B_LD_PRED:
-                // System.out.println("B_LD_PRED");
                 p[0][0] = (above[0] + above[1] * 2 + above[2] + 2) >> 2;
                 p[1][0] = p[0][1] = (above[1] + above[2] * 2 + above[3] + 2) >> 2;
                 p[2][0] = p[1][1] = p[0][2] = (above[2] + above[3] * 2 + ar[0] + 2) >> 2;
@@ -471,7 +416,6 @@ final class SubBlock {
 
                 break;
             case Globals.B_RD_PRED:
-                // System.out.println("B_RD_PRED");
                 pp = new int[9];
 
                 pp[0] = left[3];
@@ -494,7 +438,6 @@ final class SubBlock {
                 break;
 
             case Globals.B_VR_PRED:
-                // System.out.println("B_VR_PRED");
                 pp = new int[9];
 
                 pp[0] = left[3];
@@ -520,7 +463,6 @@ final class SubBlock {
 
                 break;
             case Globals.B_VL_PRED:
-                // System.out.println("B_VL_PRED");
 
                 p[0][0] = (above[0] + above[1] + 1) >> 1;
                 p[0][1] = (above[0] + above[1] * 2 + above[2] + 2) >> 2;
@@ -535,7 +477,6 @@ final class SubBlock {
 
                 break;
             case Globals.B_HD_PRED:
-                // System.out.println("B_HD_PRED");
                 pp = new int[9];
                 pp[0] = left[3];
                 pp[1] = left[2];
@@ -559,7 +500,6 @@ final class SubBlock {
                 p[3][0] = (pp[5] + pp[6] * 2 + pp[7] + 2) >> 2;
                 break;
             case Globals.B_HU_PRED:
-                // System.out.println("B_HU_PRED");
 
                 p[0][0] = (left[0] + left[1] + 1) >> 1;
                 p[1][0] = (left[0] + left[1] * 2 + left[2] + 2) >> 2;
@@ -604,11 +544,10 @@ final class SubBlock {
         }
 
         sb.setDest(dest);
-        if (!this.getMacroBlock().isKeepDebugInfo()) {
-            sb.diff = null;
-            sb.predict = null;
-            sb.tokens = null;
-        }
+        // Only the reconstruction is needed from here on.
+        sb.diff = null;
+        sb.predict = null;
+        sb.tokens = null;
     }
 
     public void setDest(int[][] dest) {

@@ -32,18 +32,18 @@
 package io.multimodalrag.image.vp8;
 
 import javax.imageio.IIOException;
-import javax.imageio.ImageReadParam;
-import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.stream.ImageInputStream;
-import java.awt.*;
-import java.awt.image.BufferedImage;
-import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-import static com.twelvemonkeys.imageio.color.YCbCrConverter.convertRec601YCbCr2RGB;
-
+/**
+ * Decodes one VP8 key frame (the bitstream of a lossy WebP) into 4:2:0 planes.
+ * <p>
+ * Changed from TwelveMonkeys 3.14.0 (see the package documentation): the loop filter runs on a window of
+ * reconstructed rows ({@link ReconstructedRows}) instead of on the macroblocks that later blocks are predicted
+ * from, and the planes are returned as they are instead of being converted to RGB.
+ */
 public final class VP8Frame {
     private static final int BLOCK_TYPES = 4;
     private static final int COEF_BANDS = 8;
@@ -52,13 +52,10 @@ public final class VP8Frame {
     private static final int MAX_REF_LF_DELTAS = 4;
     private static final int PREV_COEF_CONTEXTS = 3;
 
-    private IIOReadProgressListener listener = null;
-
     private final int[][][][] coefProbs;
     private int filterLevel;
 
     private final ImageInputStream frame;
-    private final boolean debug;
     private int frameType;
     private int height;
 
@@ -66,16 +63,13 @@ public final class VP8Frame {
     private int macroBlockNoCoeffSkip;
     private int macroBlockRows;
 
-    private MacroBlock[][] macroBlocks;
     private MacroBlock[] currentMacroBlockRow;
     private int currentMacroBlockRowIndex;
-    private int[][] filterLevels;
     private MacroBlock[] lastNonBPredMacroBlockByColumn;
-    private int[][] segmentIds;
-    private int[][] skipCoeffs;
-    private int[][] uvModes;
-    private int[][][] ySubBlockModes;
-    private int[][] yModes;
+    // Modes of the row being decoded and of the row above (the context of B_PRED sub-block modes), so the
+    // per-macroblock state stays two rows however tall the picture is.
+    private int[][] ySubBlockModes;
+    private int[][] aboveYSubBlockModes;
     private MacroBlock[] previousMacroBlockRow;
     private MacroBlock[] topMacroBlockRow;
     private int macroBlockSegementAbsoluteDelta;
@@ -84,11 +78,11 @@ public final class VP8Frame {
     private int modeRefLoopFilterDeltaEnabled;
     private int modeRefLoopFilterDeltaUpdate;
     private int multiTokenPartition = 0;
+    private int probSkipFalse;
 
     private long offset;
     private final int[] refLoopFilterDeltas = new int[MAX_REF_LF_DELTAS];
     private int refreshEntropyProbs;
-    private int refreshLastFrame;
     private int segmentationIsEnabled;
     private SegmentQuants segmentQuants;
     private int sharpnessLevel;
@@ -99,55 +93,28 @@ public final class VP8Frame {
     private int updateMacroBlockSegmentatonData;
     private int width;
 
-    public VP8Frame(final ImageInputStream stream, boolean debug) throws IOException {
+    /** @param stream the VP8 chunk's payload, positioned at its first byte */
+    public VP8Frame(final ImageInputStream stream) throws IOException {
         this.frame = stream;
-        this.debug = debug;
 
         offset = frame.getStreamPosition();
         coefProbs = Globals.getDefaultCoefProbs();
         tokenBoolDecoders = new ArrayList<>();
     }
 
-    public void setProgressListener(IIOReadProgressListener listener) {
-        this.listener = listener;
-    }
-
-    private void createMacroBlockMetadata() {
-        segmentIds = new int[macroBlockRows][macroBlockCols];
-        filterLevels = new int[macroBlockRows][macroBlockCols];
-        skipCoeffs = new int[macroBlockRows][macroBlockCols];
-        yModes = new int[macroBlockRows][macroBlockCols];
-        uvModes = new int[macroBlockRows][macroBlockCols];
-        ySubBlockModes = new int[macroBlockRows][macroBlockCols][16];
-    }
-
     private MacroBlock[] createMacroBlockRow(final int mbRow) {
         MacroBlock[] row = new MacroBlock[macroBlockCols + 2];
 
         for (int mbCol = 0; mbCol < macroBlockCols + 2; mbCol++) {
-            row[mbCol] = new MacroBlock(mbCol, mbRow + 1, debug);
+            row[mbCol] = new MacroBlock(mbCol, mbRow + 1);
         }
 
         return row;
     }
 
-    private void populateMacroBlock(final MacroBlock macroBlock, final int mbRow, final int mbCol) {
-        macroBlock.setSegmentId(segmentIds[mbRow][mbCol]);
-        macroBlock.setFilterLevel(filterLevels[mbRow][mbCol]);
-        macroBlock.setSkipCoeff(skipCoeffs[mbRow][mbCol]);
-        macroBlock.setYMode(yModes[mbRow][mbCol]);
-        macroBlock.setUvMode(uvModes[mbRow][mbCol]);
-
-        int[] modes = ySubBlockModes[mbRow][mbCol];
-        for (int y = 0; y < 4; y++) {
-            for (int x = 0; x < 4; x++) {
-                macroBlock.getYSubBlock(x, y).setMode(modes[y * 4 + x]);
-            }
-        }
-    }
-
     private void initializeWindowedDecodeState() {
-        createMacroBlockMetadata();
+        ySubBlockModes = new int[macroBlockCols][16];
+        aboveYSubBlockModes = new int[macroBlockCols][16];
         topMacroBlockRow = createMacroBlockRow(-1);
         previousMacroBlockRow = topMacroBlockRow;
         currentMacroBlockRow = null;
@@ -161,49 +128,40 @@ public final class VP8Frame {
         return subY * 4 + subX;
     }
 
-    private int getYSubBlockMode(final int mbRow, final int mbCol, final int subX, final int subY) {
-        if (mbRow < 0 || mbCol < 0 || mbRow >= macroBlockRows || mbCol >= macroBlockCols) {
-            return 0;
-        }
-
-        return ySubBlockModes[mbRow][mbCol][ySubBlockModeIndex(subX, subY)];
-    }
-
     private int getAboveYSubBlockMode(final int mbRow, final int mbCol, final int subX, final int subY) {
         if (subY > 0) {
-            return getYSubBlockMode(mbRow, mbCol, subX, subY - 1);
+            return ySubBlockModes[mbCol][ySubBlockModeIndex(subX, subY - 1)];
         }
 
-        return getYSubBlockMode(mbRow - 1, mbCol, subX, 3);
+        return mbRow == 0 ? Globals.B_DC_PRED : aboveYSubBlockModes[mbCol][ySubBlockModeIndex(subX, 3)];
     }
 
-    private int getLeftYSubBlockMode(final int mbRow, final int mbCol, final int subX, final int subY) {
+    private int getLeftYSubBlockMode(final int mbCol, final int subX, final int subY) {
         if (subX > 0) {
-            return getYSubBlockMode(mbRow, mbCol, subX - 1, subY);
+            return ySubBlockModes[mbCol][ySubBlockModeIndex(subX - 1, subY)];
         }
 
-        return getYSubBlockMode(mbRow, mbCol - 1, 3, subY);
+        return mbCol == 0 ? Globals.B_DC_PRED : ySubBlockModes[mbCol - 1][ySubBlockModeIndex(3, subY)];
     }
 
-    public boolean decode(final WritableRaster raster, final ImageReadParam param) throws IOException {
+    /**
+     * Decodes the frame.
+     *
+     * @return the picture's planes, {@link #getWidth()} × {@link #getHeight()}
+     * @throws IIOException if the data is not a key frame or is malformed
+     */
+    public YuvPlanes decode() throws IOException {
         segmentQuants = new SegmentQuants();
 
         int c = frame.readUnsignedByte();
         frameType = getBitAsInt(c, 0);
 
         if (frameType != 0) {
-            return false;
+            throw new IIOException("the VP8 data is not a key frame");
         }
 
-        int versionNumber = getBitAsInt(c, 1) << 1;
-        versionNumber += getBitAsInt(c, 2) << 1;
-        versionNumber += getBitAsInt(c, 3);
-
-//        logger.log("Version Number: " + versionNumber);
-//        logger.log("show_frame: " + getBit(c, 4));
-
         int firstPartitionLengthInBytes;
-        firstPartitionLengthInBytes = getBitAsInt(c, 5)/*<< 0*/;
+        firstPartitionLengthInBytes = getBitAsInt(c, 5);
         firstPartitionLengthInBytes += getBitAsInt(c, 6) << 1;
         firstPartitionLengthInBytes += getBitAsInt(c, 7) << 2;
 
@@ -212,32 +170,26 @@ public final class VP8Frame {
 
         c = frame.readUnsignedByte();
         firstPartitionLengthInBytes += c << 11;
-//        logger.log("first_partition_length_in_bytes: "+ firstPartitionLengthInBytes);
 
-        c = frame.readUnsignedByte();
-//        logger.log("StartCode: " + c);
-
-        c = frame.readUnsignedByte();
-//        logger.log(" " + c);
-
-        c = frame.readUnsignedByte();
-//        logger.log(" " + c);
+        // The start code (9d 01 2a); libwebp checks it, TwelveMonkeys skipped it.
+        if (frame.readUnsignedByte() != 0x9d || frame.readUnsignedByte() != 0x01 || frame.readUnsignedByte() != 0x2a) {
+            throw new IIOException("the VP8 start code is missing");
+        }
 
         c = frame.readUnsignedByte();
         int hBytes = c;
         c = frame.readUnsignedByte();
         hBytes += c << 8;
         width = (hBytes & 0x3fff);
-//        logger.log("width: " + width);
-//        logger.log("hScale: " + (hBytes >> 14));
 
         c = frame.readUnsignedByte();
         int vBytes = c;
         c = frame.readUnsignedByte();
         vBytes += c << 8;
         height = (vBytes & 0x3fff);
-//        logger.log("height: " + height);
-//        logger.log("vScale: " + (vBytes >> 14));
+        if (width == 0 || height == 0) {
+            throw new IIOException("the VP8 frame is empty (" + width + "×" + height + ")");
+        }
         int tWidth = width;
         int tHeight = height;
         if ((tWidth & 0xf) != 0) {
@@ -249,8 +201,6 @@ public final class VP8Frame {
         }
         macroBlockRows = tHeight >> 4;
         macroBlockCols = tWidth >> 4;
-//        logger.log("macroBlockCols: " + macroBlockCols);
-//        logger.log("macroBlockRows: " + macroBlockRows);
 
         initializeWindowedDecodeState();
 
@@ -258,24 +208,14 @@ public final class VP8Frame {
 
         BoolDecoder bc = new BoolDecoder(frame, offset);
 
-        if (frameType == 0) {
-            int clr_type = bc.readBit();
-//            logger.log("clr_type: " + clr_type);
-//            logger.log("" + bc);
+        bc.readBit(); // colour space: always 0 (YUV) in WebP
+        bc.readBit(); // clamping type: reconstruction clamps either way
 
-            int clamp_type = bc.readBit();
-//            logger.log("clamp_type: " + clamp_type);
-
-        }
         segmentationIsEnabled = bc.readBit();
-//        logger.log("segmentation_enabled: " + segmentationIsEnabled);
 
         if (segmentationIsEnabled > 0) {
-            // TODO: The original code logged a TODO warning here, but what is left to do?
             updateMacroBlockSegmentationMap = bc.readBit();
             updateMacroBlockSegmentatonData = bc.readBit();
-//            logger.log("update_mb_segmentaton_map: " + updateMacroBlockSegmentationMap);
-//            logger.log("update_mb_segmentaton_data: " + updateMacroBlockSegmentatonData);
 
             if (updateMacroBlockSegmentatonData > 0) {
                 macroBlockSegementAbsoluteDelta = bc.readBit();
@@ -300,31 +240,26 @@ public final class VP8Frame {
                     }
                     this.segmentQuants.getSegQuants()[i].setFilterStrength(value);
                 }
-
-                if (updateMacroBlockSegmentationMap > 0) {
-                    macroBlockSegmentTreeProbs = new int[Globals.MB_FEATURE_TREE_PROBS];
-                    for (int i = 0; i < Globals.MB_FEATURE_TREE_PROBS; i++) {
-                        int value = bc.readBit() > 0 ? bc.readLiteral(8) : 255;
-                        macroBlockSegmentTreeProbs[i] = value;
-                    }
+            }
+            // The map's tree probabilities come after the segment data, whether or not that is updated
+            // (RFC 6386 9.3; libwebp's ParseSegmentHeader). TwelveMonkeys read them only with the data.
+            if (updateMacroBlockSegmentationMap > 0) {
+                macroBlockSegmentTreeProbs = new int[Globals.MB_FEATURE_TREE_PROBS];
+                for (int i = 0; i < Globals.MB_FEATURE_TREE_PROBS; i++) {
+                    int value = bc.readBit() > 0 ? bc.readLiteral(8) : 255;
+                    macroBlockSegmentTreeProbs[i] = value;
                 }
             }
         }
 
         simpleFilter = bc.readBit() != 0;
-//        logger.log("simpleFilter: " + simpleFilter);
         filterLevel = bc.readLiteral(6);
-
-//        logger.log("filter_level: " + filterLevel);
         sharpnessLevel = bc.readLiteral(3);
-//        logger.log("sharpness_level: " + sharpnessLevel);
         modeRefLoopFilterDeltaEnabled = bc.readBit();
-//        logger.log("mode_ref_lf_delta_enabled: " + modeRefLoopFilterDeltaEnabled);
 
         if (modeRefLoopFilterDeltaEnabled > 0) {
             // Do the deltas need to be updated
             modeRefLoopFilterDeltaUpdate = bc.readBit();
-//            logger.log("mode_ref_lf_delta_update: " + modeRefLoopFilterDeltaUpdate);
             if (modeRefLoopFilterDeltaUpdate > 0) {
                 for (int i = 0; i < MAX_REF_LF_DELTAS; i++) {
                     if (bc.readBit() > 0) {
@@ -332,7 +267,6 @@ public final class VP8Frame {
                         if (bc.readBit() > 0) { // Apply sign
                             refLoopFilterDeltas[i] = refLoopFilterDeltas[i] * -1;
                         }
-//                        logger.log("ref_lf_deltas[i]: " + refLoopFilterDeltas[i]);
                     }
                 }
                 for (int i = 0; i < MAX_MODE_LF_DELTAS; i++) {
@@ -341,7 +275,6 @@ public final class VP8Frame {
                         if (bc.readBit() > 0) { // Apply sign
                             modeLoopFilterDeltas[i] = modeLoopFilterDeltas[i] * -1;
                         }
-//                        logger.log("mode_lf_deltas[i]: " + modeLoopFilterDeltas[i]);
                     }
                 }
             }
@@ -352,29 +285,7 @@ public final class VP8Frame {
 
         segmentQuants.parse(bc, segmentationIsEnabled == 1, macroBlockSegementAbsoluteDelta == 1);
 
-        // Determine if the golden frame or ARF buffer should be updated and how.
-        // For all non key frames the GF and ARF refresh flags and sign bias
-        // flags must be set explicitly.
-        if (frameType != 0) {
-            throw new IllegalArgumentException("Bad input: Not an Intra frame");
-        }
-
         refreshEntropyProbs = bc.readBit();
-//        logger.log("refresh_entropy_probs: " + refreshEntropyProbs);
-
-        if (refreshEntropyProbs > 0) {
-            // TODO? Original code has nothing here...
-        }
-
-        refreshLastFrame = 0;
-        if (frameType == 0) {
-            refreshLastFrame = 1;
-        }
-        else {
-            refreshLastFrame = bc.readBit();
-        }
-
-//        logger.log("refresh_last_frame: " + refreshLastFrame);
 
         for (int i = 0; i < BLOCK_TYPES; i++) {
             for (int j = 0; j < COEF_BANDS; j++) {
@@ -391,21 +302,15 @@ public final class VP8Frame {
 
         // Read the mb_no_coeff_skip flag
         macroBlockNoCoeffSkip = bc.readBit();
-//        logger.log("mb_no_coeff_skip: " + macroBlockNoCoeffSkip);
-
-        if (frameType == 0) {
-            readModes(bc);
-        }
-        else {
-            throw new IIOException("Bad input: Not an Intra frame");
-        }
+        probSkipFalse = macroBlockNoCoeffSkip > 0 ? bc.readLiteral(8) : 0;
 
         int ibc = 0;
         int parts = 1 << multiTokenPartition;
 
-        Rectangle region = param != null && param.getSourceRegion() != null ? param.getSourceRegion() : raster.getBounds();
-        int sourceXSubsampling = param != null ? param.getSourceXSubsampling() : 1;
-        int sourceYSubsampling = param != null ? param.getSourceYSubsampling() : 1;
+        // libwebp filters only when the frame's level is non-zero, whatever the segments say.
+        LoopFilter.Type filterType = filterLevel == 0 ? LoopFilter.Type.NONE
+                : simpleFilter ? LoopFilter.Type.SIMPLE : LoopFilter.Type.NORMAL;
+        ReconstructedRows rows = new ReconstructedRows(width, height, macroBlockCols);
 
         for (int row = 0; row < macroBlockRows; row++) {
             if (parts > 1) {
@@ -421,54 +326,50 @@ public final class VP8Frame {
             currentMacroBlockRow = createMacroBlockRow(row);
             currentMacroBlockRowIndex = row;
 
-            decodeMacroBlockRow(row, raster, region, sourceXSubsampling, sourceYSubsampling);
+            // The modes of a row are read from the first partition just before its tokens, as libwebp does.
+            readModeRow(bc, row);
+            decodeMacroBlockRow(row, rows, filterType);
 
             previousMacroBlockRow = currentMacroBlockRow;
             currentMacroBlockRow = null;
             currentMacroBlockRowIndex = -1;
-
-            fireProgressUpdate(row);
         }
 
-        return true;
+        return rows.planes();
     }
 
-    private void decodeMacroBlockRow(final int mbRow, final WritableRaster raster, final Rectangle region,
-                                     final int xSubsampling, final int ySubsampling) throws IOException {
-        final boolean filter = filterLevel != 0;
-
-        MacroBlock left = null;
-        MacroBlock[] prevRow = previousMacroBlockRow;
+    /**
+     * Reconstructs a row of macroblocks from unfiltered neighbours (the previous row's macroblocks are never
+     * filtered), copies them into {@code rows}, and only then filters them there, in raster order: the order of
+     * RFC 6386 and libwebp. TwelveMonkeys filtered each macroblock in place right after decoding it, so its
+     * right and lower neighbours were predicted from filtered pixels.
+     */
+    private void decodeMacroBlockRow(final int mbRow, final ReconstructedRows rows, final LoopFilter.Type filterType)
+            throws IOException {
         MacroBlock[] currRow = currentMacroBlockRow;
 
         for (int mbCol = 0; mbCol < macroBlockCols; mbCol++) {
             MacroBlock mb = currRow[mbCol + 1];
 
-            populateMacroBlock(mb, mbRow, mbCol);
-
             mb.decodeMacroBlock(this);
             mb.dequantMacroBlock(this);
 
-            if (filter) {
-                MacroBlock top = mbRow > 0 ? prevRow[mbCol + 1] : null;
-                LoopFilter.loopFilterBlock(mb, left, top, frameType, simpleFilter, sharpnessLevel);
-            }
-
-            copyBlock(mb, raster, region, xSubsampling, ySubsampling);
+            rows.put(mb, mbCol);
 
             if (mb.getYMode() != Globals.B_PRED) {
                 lastNonBPredMacroBlockByColumn[mbCol + 1] = mb;
             }
-
-            left = mb;
         }
-    }
 
-    private void fireProgressUpdate(int mbRow) {
-        if (listener != null) {
-            float percentageDone = (100.0f * ((float) (mbRow + 1) / (float) getMacroBlockRows()));
-            listener.imageProgress(null, percentageDone);
+        if (filterType != LoopFilter.Type.NONE) {
+            for (int mbCol = 0; mbCol < macroBlockCols; mbCol++) {
+                MacroBlock mb = currRow[mbCol + 1];
+                LoopFilter.filterMacroBlock(rows, mbCol, mbCol > 0, mbRow > 0, filterType,
+                        LoopFilter.Strength.of(mb, sharpnessLevel));
+            }
         }
+
+        rows.finishRow(mbRow, mbRow == macroBlockRows - 1);
     }
 
     SubBlock getAboveRightSubBlock(SubBlock sb, SubBlock.Plane plane) {
@@ -521,7 +422,6 @@ public final class VP8Frame {
             }
         }
         else {
-            // TODO
             throw new IllegalArgumentException("bad input: getAboveRightSubBlock()");
         }
     }
@@ -534,7 +434,6 @@ public final class VP8Frame {
             int x = mb.getSubblockX(sb);
 
             MacroBlock mb2 = getMacroBlock(mb.getX(), mb.getY() - 1);
-            //TODO: SPLIT
             if (plane == SubBlock.Plane.Y2 && mb2.getYMode() == Globals.B_PRED) {
                 mb2 = lastNonBPredMacroBlockByColumn[mb.getX() + 1];
             }
@@ -544,11 +443,6 @@ public final class VP8Frame {
 
         return above;
     }
-
-//     private boolean getBit(int data, int bit) {
-//         int r = data & (1 << bit);
-//         return r != 0;
-//     }
 
     private int getBitAsInt(int data, int bit) {
         int r = data & (1 << bit);
@@ -560,311 +454,6 @@ public final class VP8Frame {
 
     int[][][][] getCoefProbs() {
         return coefProbs;
-    }
-
-    public BufferedImage getDebugImageDiff() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int yy, u, v;
-                yy = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.Y1, (x % 16) / 4, (y % 16) / 4).getDiff()[x % 4][y % 4];
-                u = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.U, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDiff()[(x / 2) % 4][(y / 2) % 4];
-                v = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.V, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDiff()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = (int) (1.164 * (yy - 16) + 1.596 * (v - 128));
-                c[1] = (int) (1.164 * (yy - 16) - 0.813 * (v - 128) - 0.391 * (u - 128));
-                c[2] = (int) (1.164 * (yy - 16) + 2.018 * (u - 128));
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImagePredict() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int yy, u, v;
-                yy = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.Y1, (x % 16) / 4, (y % 16) / 4).getPredict()[x % 4][y % 4];
-                u = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.U, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getPredict()[(x / 2) % 4][(y / 2) % 4];
-                v = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.V, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getPredict()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = (int) (1.164 * (yy - 16) + 1.596 * (v - 128));
-                c[1] = (int) (1.164 * (yy - 16) - 0.813 * (v - 128) - 0.391 * (u - 128));
-                c[2] = (int) (1.164 * (yy - 16) + 2.018 * (u - 128));
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageUBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int u;
-                u = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.U, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDest()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = u;
-                c[1] = u;
-                c[2] = u;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageUDiffBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int u;
-                u = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.U, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDiff()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = u;
-                c[1] = u;
-                c[2] = u;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageUPredBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int u;
-                u = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.U, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getPredict()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = u;
-                c[1] = u;
-                c[2] = u;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageVBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int v;
-                v = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.V, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDest()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = v;
-                c[1] = v;
-                c[2] = v;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageVDiffBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int v;
-                v = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.V, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getDiff()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = v;
-                c[1] = v;
-                c[2] = v;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageVPredBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int v;
-                v = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.V, ((x / 2) % 8) / 4, ((y / 2) % 8) / 4).getPredict()[(x / 2) % 4][(y / 2) % 4];
-                c[0] = v;
-                c[1] = v;
-                c[2] = v;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageYBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int yy;
-                yy = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.Y1, (x % 16) / 4, (y % 16) / 4).getDest()[x % 4][y % 4];
-                c[0] = yy;
-                c[1] = yy;
-                c[2] = yy;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageYDiffBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int yy;
-                yy = 127 + this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.Y1, (x % 16) / 4, (y % 16) / 4).getDiff()[x % 4][y % 4];
-                c[0] = yy;
-                c[1] = yy;
-                c[2] = yy;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public BufferedImage getDebugImageYPredBuffer() {
-        BufferedImage bi = new BufferedImage(getWidth(), getHeight(), BufferedImage.TYPE_INT_RGB);
-        WritableRaster imRas = bi.getWritableTile(0, 0);
-        for (int x = 0; x < getWidth(); x++) {
-            for (int y = 0; y < getHeight(); y++) {
-                int[] c = new int[3];
-                int yy;
-                yy = this.getMacroBlock(x / 16, y / 16).getSubBlock(SubBlock.Plane.Y1, (x % 16) / 4, (y % 16) / 4).getPredict()[x % 4][y % 4];
-                c[0] = yy;
-                c[1] = yy;
-                c[2] = yy;
-
-                for (int z = 0; z < 3; z++) {
-                    if (c[z] < 0) {
-                        c[z] = 0;
-                    }
-                    if (c[z] > 255) {
-                        c[z] = 255;
-                    }
-                }
-                imRas.setPixel(x, y, c);
-            }
-        }
-//        bufferCount++;
-        return bi;
-    }
-
-    public int getFrameType() {
-        return frameType;
     }
 
     public int getWidth() {
@@ -881,7 +470,6 @@ public final class VP8Frame {
             MacroBlock mb = sb.getMacroBlock();
             int y = mb.getSubblockY(sb);
             MacroBlock mb2 = getMacroBlock(mb.getX() - 1, mb.getY());
-            //TODO: SPLIT
 
             while (plane == SubBlock.Plane.Y2 && mb2.getYMode() == Globals.B_PRED) {
                 mb2 = getMacroBlock(mb2.getX() - 1, mb2.getY());
@@ -910,10 +498,6 @@ public final class VP8Frame {
             return lastNonBPredMacroBlockByColumn[mbCol + 1];
         }
 
-        if (mbRow < 0 || mbRow >= macroBlockRows || mbCol < 0 || mbCol >= macroBlockCols) {
-            return topMacroBlockRow[mbCol + 1];
-        }
-
         return topMacroBlockRow[mbCol + 1];
     }
 
@@ -921,178 +505,99 @@ public final class VP8Frame {
         return macroBlockCols;
     }
 
-    public String getMacroBlockDebugString(int mbx, int mby, int sbx, int sby) {
-        String r = "";
-        if (mbx < this.macroBlockCols && mby < this.getMacroBlockRows()) {
-            MacroBlock mb = getMacroBlock(mbx, mby);
-            r = r + mb.getDebugString();
-            if (sbx < 4 && sby < 4) {
-                SubBlock sb = mb.getSubBlock(SubBlock.Plane.Y1, sbx, sby);
-                r = r + "\n SubBlock " + sbx + ", " + sby + "\n  " + sb.getDebugString();
-                sb = mb.getSubBlock(SubBlock.Plane.Y2, sbx, sby);
-                r = r + "\n SubBlock " + sbx + ", " + sby + "\n  " + sb.getDebugString();
-                sb = mb.getSubBlock(SubBlock.Plane.U, sbx / 2, sby / 2);
-                r = r + "\n SubBlock " + sbx / 2 + ", " + sby / 2 + "\n  " + sb.getDebugString();
-                sb = mb.getSubBlock(SubBlock.Plane.V, sbx / 2, sby / 2);
-                r = r + "\n SubBlock " + sbx / 2 + ", " + sby / 2 + "\n  " + sb.getDebugString();
-            }
-        }
-        return r;
-    }
-
-    public int getMacroBlockRows() {
-        return macroBlockRows;
-    }
-
-    public int getQIndex() {
-        return segmentQuants.getqIndex();
-    }
-
-    public SegmentQuants getSegmentQuants() {
+    SegmentQuants getSegmentQuants() {
         return segmentQuants;
     }
 
-    public int getSharpnessLevel() {
-        return sharpnessLevel;
-    }
-
-    public BoolDecoder getTokenBoolDecoder() throws IOException {
+    BoolDecoder getTokenBoolDecoder() throws IOException {
         tokenBoolDecoder.seek();
         return tokenBoolDecoder;
     }
 
-//     public int[][] getUBuffer() {
-//         int[][] r = new int[macroBlockCols * 8][macroBlockRows * 8];
-//         for (int y = 0; y < macroBlockRows; y++) {
-//             for (int x = 0; x < macroBlockCols; x++) {
-//                 MacroBlock mb = macroBlocks[x + 1][y + 1];
-//                 for (int b = 0; b < 2; b++) {
-//                     for (int a = 0; a < 2; a++) {
-//                         SubBlock sb = mb.getUSubBlock(a, b);
-//                         for (int d = 0; d < 4; d++) {
-//                             for (int c = 0; c < 4; c++) {
-//                                 r[(x * 8) + (a * 4) + c][(y * 8) + (b * 4) + d] = sb.getDest()[c][d];
-//                             }
-//                         }
-//                     }
-//                 }
-//             }
-//         }
-//         return r;
-//     }
-//
-//     public int[][] getVBuffer() {
-//         int[][] r = new int[macroBlockCols * 8][macroBlockRows * 8];
-//         for (int y = 0; y < macroBlockRows; y++) {
-//             for (int x = 0; x < macroBlockCols; x++) {
-//                 MacroBlock mb = macroBlocks[x + 1][y + 1];
-//                 for (int b = 0; b < 2; b++) {
-//                     for (int a = 0; a < 2; a++) {
-//                         SubBlock sb = mb.getVSubBlock(a, b);
-//                         for (int d = 0; d < 4; d++) {
-//                             for (int c = 0; c < 4; c++) {
-//                                 r[(x * 8) + (a * 4) + c][(y * 8) + (b * 4) + d] = sb.getDest()[c][d];
-//                             }
-//                         }
-//                     }
-//                 }
-//             }
-//         }
-//         return r;
-//     }
+    private void readModeRow(BoolDecoder bc, int mb_row) throws IOException {
+        // The decoders share one stream and read it from its current position: the token decoder moved it.
+        bc.seek();
+        int[][] swap = aboveYSubBlockModes;
+        aboveYSubBlockModes = ySubBlockModes;
+        ySubBlockModes = swap;
 
-//     public int[][] getYBuffer() {
-//         int[][] r = new int[macroBlockCols * 16][macroBlockRows * 16];
-//         for (int y = 0; y < macroBlockRows; y++) {
-//             for (int x = 0; x < macroBlockCols; x++) {
-//                 MacroBlock mb = macroBlocks[x + 1][y + 1];
-//                 for (int b = 0; b < 4; b++) {
-//                     for (int a = 0; a < 4; a++) {
-//                         SubBlock sb = mb.getYSubBlock(a, b);
-//                         for (int d = 0; d < 4; d++) {
-//                             for (int c = 0; c < 4; c++) {
-//                                 r[(x * 16) + (a * 4) + c][(y * 16) + (b * 4) + d] = sb.getDest()[c][d];
-//                             }
-//                         }
-//                     }
-//                 }
-//             }
-//         }
-//         return r;
-//     }
+        for (int mb_col = 0; mb_col < macroBlockCols; mb_col++) {
+            MacroBlock macroBlock = currentMacroBlockRow[mb_col + 1];
+            int segmentId = 0;
+            if ((segmentationIsEnabled > 0) && (updateMacroBlockSegmentationMap > 0)) {
+                segmentId = bc.readTree(Globals.macroBlockSegmentTree, this.macroBlockSegmentTreeProbs, 0);
+            }
+            macroBlock.setSegmentId(segmentId);
 
-    private void readModes(BoolDecoder bc) throws IOException {
-        int mb_row = -1;
-        int prob_skip_false = 0;
+            macroBlock.setSkipCoeff(macroBlockNoCoeffSkip > 0 ? bc.readBool(probSkipFalse) : 0);
 
-        if (macroBlockNoCoeffSkip > 0) {
-            prob_skip_false = bc.readLiteral(8);
+            int yMode = readYMode(bc);
+            macroBlock.setYMode(yMode);
+            int[] modes = ySubBlockModes[mb_col];
+
+            if (yMode == Globals.B_PRED) {
+                for (int subY = 0; subY < 4; subY++) {
+                    for (int subX = 0; subX < 4; subX++) {
+                        int aboveMode = getAboveYSubBlockMode(mb_row, mb_col, subX, subY);
+                        int leftMode = getLeftYSubBlockMode(mb_col, subX, subY);
+                        modes[ySubBlockModeIndex(subX, subY)] = readSubBlockMode(bc, aboveMode, leftMode);
+                    }
+                }
+            }
+            else {
+                int blockMode;
+
+                switch (yMode) {
+                    case Globals.V_PRED:
+                        blockMode = Globals.B_VE_PRED;
+                        break;
+                    case Globals.H_PRED:
+                        blockMode = Globals.B_HE_PRED;
+                        break;
+                    case Globals.TM_PRED:
+                        blockMode = Globals.B_TM_PRED;
+                        break;
+                    case Globals.DC_PRED:
+                    default:
+                        blockMode = Globals.B_DC_PRED;
+                        break;
+                }
+
+                for (int i = 0; i < 16; i++) {
+                    modes[i] = blockMode;
+                }
+            }
+            for (int y = 0; y < 4; y++) {
+                for (int x = 0; x < 4; x++) {
+                    macroBlock.getYSubBlock(x, y).setMode(modes[ySubBlockModeIndex(x, y)]);
+                }
+            }
+
+            macroBlock.setFilterLevel(filterLevelOf(segmentId, yMode == Globals.B_PRED));
+            macroBlock.setUvMode(readUvMode(bc));
         }
+    }
 
-        while (++mb_row < macroBlockRows) {
-            int mb_col = -1;
-            while (++mb_col < macroBlockCols) {
-                if ((segmentationIsEnabled > 0) && (updateMacroBlockSegmentationMap > 0)) {
-                    segmentIds[mb_row][mb_col] = bc.readTree(Globals.macroBlockSegmentTree, this.macroBlockSegmentTreeProbs, 0);
-                }
-
-                if (modeRefLoopFilterDeltaEnabled > 0) {
-                    int level = filterLevel + refLoopFilterDeltas[0];
-                    filterLevels[mb_row][mb_col] = (level < 0) ? 0 : Math.min(level, 63);
-                }
-                else {
-                    filterLevels[mb_row][mb_col] = segmentQuants.getSegQuants()[segmentIds[mb_row][mb_col]].getFilterStrength();
-                }
-
-                skipCoeffs[mb_row][mb_col] = macroBlockNoCoeffSkip > 0 ? bc.readBool(prob_skip_false) : 0;
-
-                int yMode = readYMode(bc);
-                yModes[mb_row][mb_col] = yMode;
-
-                if (yMode == Globals.B_PRED) {
-                    for (int subY = 0; subY < 4; subY++) {
-                        for (int subX = 0; subX < 4; subX++) {
-                            int aboveMode = getAboveYSubBlockMode(mb_row, mb_col, subX, subY);
-                            int leftMode = getLeftYSubBlockMode(mb_row, mb_col, subX, subY);
-                            int mode = readSubBlockMode(bc, aboveMode, leftMode);
-                            ySubBlockModes[mb_row][mb_col][ySubBlockModeIndex(subX, subY)] = mode;
-                        }
-                    }
-
-                    if (modeRefLoopFilterDeltaEnabled > 0) {
-                        int level = filterLevels[mb_row][mb_col] + this.modeLoopFilterDeltas[0];
-                        filterLevels[mb_row][mb_col] = (level < 0) ? 0 : Math.min(level, 63);
-                    }
-                }
-                else {
-                    int blockMode;
-
-                    switch (yMode) {
-                        case Globals.V_PRED:
-                            blockMode = Globals.B_VE_PRED;
-                            break;
-                        case Globals.H_PRED:
-                            blockMode = Globals.B_HE_PRED;
-                            break;
-                        case Globals.TM_PRED:
-                            blockMode = Globals.B_TM_PRED;
-                            break;
-                        case Globals.DC_PRED:
-                        default:
-                            blockMode = Globals.B_DC_PRED;
-                            break;
-                    }
-
-                    for (int subY = 0; subY < 4; subY++) {
-                        for (int subX = 0; subX < 4; subX++) {
-                            ySubBlockModes[mb_row][mb_col][ySubBlockModeIndex(subX, subY)] = blockMode;
-                        }
-                    }
-                }
-
-                uvModes[mb_row][mb_col] = readUvMode(bc);
+    /**
+     * The macroblock's loop-filter level as libwebp computes it ({@code PrecomputeFilterStrengths}): the segment's
+     * level (absolute, or relative to the frame's), plus the reference-frame delta and, for B_PRED, the mode delta,
+     * clamped once. TwelveMonkeys ignored the frame level without segmentation and the segment level with deltas.
+     */
+    private int filterLevelOf(int segmentId, boolean bPred) {
+        int level = filterLevel;
+        if (segmentationIsEnabled > 0) {
+            level = segmentQuants.getSegQuants()[segmentId].getFilterStrength();
+            if (macroBlockSegementAbsoluteDelta == 0) {
+                level += filterLevel;
             }
         }
+        if (modeRefLoopFilterDeltaEnabled > 0) {
+            level += refLoopFilterDeltas[0];
+            if (bPred) {
+                level += modeLoopFilterDeltas[0];
+            }
+        }
+        return Math.max(0, Math.min(63, level));
     }
 
     private int readPartitionSize(long l) throws IOException {
@@ -1137,39 +642,5 @@ public final class VP8Frame {
         }
 
         tokenBoolDecoder = tokenBoolDecoders.get(0);
-    }
-
-    private final byte[] yuv = new byte[3];
-    private final byte[] rgb = new byte[4]; // Allow decoding into RGBA, leaving the alpha out.
-
-    private void copyBlock(final MacroBlock macroBlock, final WritableRaster byteRGBRaster,
-                           final Rectangle region, final int xSubsampling, final int ySubsampling) {
-        // We might be copying into a smaller raster
-        int yStart = macroBlock.getY() * 16 - region.y;
-        int yEnd = Math.min(16, byteRGBRaster.getHeight() * ySubsampling - yStart);
-        int xStart = macroBlock.getX() * 16 - region.x;
-        int xEnd = Math.min(16, byteRGBRaster.getWidth() * xSubsampling - xStart);
-
-        for (int y = 0; y < yEnd; y += ySubsampling) {
-            int dstY = (yStart + y) / ySubsampling;
-            if (dstY < 0) {
-                continue;
-            }
-
-            for (int x = 0; x < xEnd; x += xSubsampling) {
-                int dstX = (xStart + x) / xSubsampling;
-                if (dstX < 0) {
-                    continue;
-                }
-
-                yuv[0] = (byte) macroBlock.getSubBlock(SubBlock.Plane.Y1, x / 4, y / 4).getDest()[x % 4][y % 4];
-                yuv[1] = (byte) macroBlock.getSubBlock(SubBlock.Plane.U, (x / 2) / 4, (y / 2) / 4).getDest()[(x / 2) % 4][(y / 2) % 4];
-                yuv[2] = (byte) macroBlock.getSubBlock(SubBlock.Plane.V, (x / 2) / 4, (y / 2) / 4).getDest()[(x / 2) % 4][(y / 2) % 4];
-
-                // TODO: Consider doing YCbCr -> RGB in reader instead, or pass a flag to allow readRaster reading direct YUV/YCbCr values
-                convertRec601YCbCr2RGB(yuv, rgb, 0);
-                byteRGBRaster.setDataElements(dstX, dstY, rgb);
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.multimodalrag.image;
+package io.multimodalrag.image.vp8;
 
 /**
  * A decoded VP8 picture as 4:2:0 planes: full-size luma and half-size (rounded up) chroma, one unsigned byte per
@@ -10,20 +10,20 @@ package io.multimodalrag.image;
  * @param u      Cb, {@link #chromaWidth()} × {@link #chromaHeight()} samples
  * @param v      Cr, same size as {@code u}
  */
-record YuvPlanes(int width, int height, byte[] y, byte[] u, byte[] v) {
+public record YuvPlanes(int width, int height, byte[] y, byte[] u, byte[] v) {
 
-    YuvPlanes {
+    public YuvPlanes {
         int chroma = ((width + 1) / 2) * ((height + 1) / 2);
         if (y.length != width * height || u.length != chroma || v.length != chroma) {
             throw new IllegalArgumentException("plane sizes do not fit a " + width + "×" + height + " 4:2:0 picture");
         }
     }
 
-    int chromaWidth() {
+    public int chromaWidth() {
         return (width + 1) / 2;
     }
 
-    int chromaHeight() {
+    public int chromaHeight() {
         return (height + 1) / 2;
     }
 }
