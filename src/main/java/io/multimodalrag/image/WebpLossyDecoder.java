@@ -85,16 +85,12 @@ final class WebpLossyDecoder {
      * @param reader TwelveMonkeys' WebP reader with {@code webp} as its input, used only for alpha
      */
     static BufferedImage decode(byte[] webp, Vp8Chunk chunk, ImageReader reader) throws IOException {
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
         YuvPlanes planes;
         try (ImageInputStream input = new MemoryCacheImageInputStream(
                 new ByteArrayInputStream(webp, chunk.offset(), chunk.length()))) {
-            planes = new VP8Frame(input).decode();
-        }
-        int width = reader.getWidth(0);
-        int height = reader.getHeight(0);
-        if (planes.width() != width || planes.height() != height) {
-            throw new IIOException("the VP8 frame is " + planes.width() + "×" + planes.height() + " but the canvas "
-                    + width + "×" + height);
+            planes = new VP8Frame(input).decode(width, height);
         }
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] rgb = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();

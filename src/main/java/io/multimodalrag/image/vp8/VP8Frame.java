@@ -147,10 +147,12 @@ public final class VP8Frame {
     /**
      * Decodes the frame.
      *
-     * @return the picture's planes, {@link #getWidth()} × {@link #getHeight()}
-     * @throws IIOException if the data is not a key frame or is malformed
+     * @param expectedWidth  the width the container declares (and the caller has accepted)
+     * @param expectedHeight the height the container declares
+     * @return the picture's planes, {@code expectedWidth × expectedHeight}
+     * @throws IIOException if the data is not a key frame, is malformed, or is not the size expected
      */
-    public YuvPlanes decode() throws IOException {
+    public YuvPlanes decode(int expectedWidth, int expectedHeight) throws IOException {
         segmentQuants = new SegmentQuants();
 
         int c = frame.readUnsignedByte();
@@ -187,8 +189,10 @@ public final class VP8Frame {
         c = frame.readUnsignedByte();
         vBytes += c << 8;
         height = (vBytes & 0x3fff);
-        if (width == 0 || height == 0) {
-            throw new IIOException("the VP8 frame is empty (" + width + "×" + height + ")");
+        // Checked before anything is allocated for the frame: the caller limited the size the container declares.
+        if (width != expectedWidth || height != expectedHeight) {
+            throw new IIOException("the VP8 frame is " + width + "×" + height + " but the canvas " + expectedWidth
+                    + "×" + expectedHeight);
         }
         int tWidth = width;
         int tHeight = height;
