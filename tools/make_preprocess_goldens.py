@@ -31,10 +31,13 @@ How to run (from anywhere; it is deterministic and overwrites its outputs):
 
 Needs Debian 12 packages: python3-pil (9.4), python3-torch (1.13), python3-torchvision (0.14), python3-numpy,
 python3-skimage (the source photos, under /usr/lib/python3/dist-packages/skimage/data) and imagemagick
-(/usr/bin/convert, the only tool at hand that writes a YCCK JPEG: `-define jpeg:colorspace=5`).
+(/usr/bin/convert, the only tool at hand that writes a YCCK JPEG: `-define jpeg:colorspace=5`), webp (cwebp, for
+loop-filter variants Pillow cannot ask for) and vpx-tools (vpxenc: libvpx writes loop-filter deltas and several
+token partitions, which libwebp's encoder never does).
 Use /usr/bin/python3: a pyenv python on PATH lacks these modules.
 """
 
+import hashlib
 import io
 import json
 import os
@@ -79,6 +82,9 @@ def check_versions():
             sys.exit(f"{name} {actual} found but {wanted}.x is required; run with Debian 12's /usr/bin/python3")
     if not os.path.exists("/usr/bin/convert"):
         sys.exit("ImageMagick is missing; install it with: apt-get install imagemagick")
+    for tool, package in (("/usr/bin/cwebp", "webp"), ("/usr/bin/vpxenc", "vpx-tools")):
+        if not os.path.exists(tool):
+            sys.exit(f"{tool} is missing; install it with: apt-get install {package}")
 
 
 def skimage(name):
@@ -130,6 +136,37 @@ def reference_rgb(path, sixteen_bit_rgb=None):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Writers for things Pillow cannot write.
+
+def write_y4m(path, rgb):
+    """One 4:2:0 frame (BT.601 video range) for vpxenc; the exact conversion does not matter, only the stream."""
+    a = np.asarray(rgb).astype(np.float64)
+    h, w = a.shape[:2]
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    u = 128 + (-37.797 * r - 74.203 * g + 112 * b) / 255
+    v = 128 + (112 * r - 93.786 * g - 18.214 * b) / 255
+    half = lambda plane: plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg\nFRAME\n".encode())
+        for plane in (y, half(u), half(v)):
+            out.write(np.clip(np.round(plane), 0, 255).astype(np.uint8).tobytes())
+
+
+def write_libvpx_webp(path, rgb, *vpxenc_args):
+    """A lossy WebP whose VP8 key frame comes from libvpx (vpxenc), wrapped in a plain RIFF/WEBP container."""
+    with tempfile.TemporaryDirectory() as scratch:
+        y4m = os.path.join(scratch, "in.y4m")
+        ivf = os.path.join(scratch, "out.ivf")
+        write_y4m(y4m, rgb)
+        subprocess.run(["/usr/bin/vpxenc", "--quiet", "--codec=vp8", "--limit=1", "--ivf", "-o", ivf, *vpxenc_args,
+                        y4m], check=True, stderr=subprocess.DEVNULL)
+        with open(ivf, "rb") as stream:
+            data = stream.read()
+    size = struct.unpack("<I", data[32:36])[0]  # IVF: 32-byte file header, 12-byte frame header
+    frame = data[44:44 + size]
+    chunk = b"VP8 " + struct.pack("<I", len(frame)) + frame + (b"\0" if len(frame) & 1 else b"")
+    with open(path, "wb") as out:
+        out.write(b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk)
 
 def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -431,6 +468,60 @@ def save_edge_cases():
     coffee.save(path("lossy.webp"), quality=85, method=4)
     edge["lossy.webp"] = {}
 
+    # More lossy WebP: odd sizes (chroma planes rounded up, an unpaired last row and column), alpha (VP8X + ALPH)
+    # and saturated colours (samples clipped at 0 and 255). At quality 100 libwebp's encoder turns the loop
+    # filter off, which lets the decoder match Pillow exactly; below it the loop filter is on (see
+    # WebpLossyDecoder for why that still differs by a few levels).
+    odd = astronaut.crop((20, 30, 95, 81))
+    odd.save(path("lossy_75x51.webp"), quality=85, method=4)
+    edge["lossy_75x51.webp"] = {}
+    odd.save(path("lossy_q100_75x51.webp"), quality=100, method=4)
+    edge["lossy_q100_75x51.webp"] = {}
+
+    lossy_alpha = np.asarray(coffee.crop((40, 20, 103, 67)).convert("RGBA")).copy()
+    lossy_alpha[..., 3] = np.linspace(255, 0, lossy_alpha.shape[1]).round().astype(np.uint8)[None, :]
+    lossy_alpha[10:20, 5:25, 3] = 0
+    for quality, name in ((85, "lossy_alpha_63x47.webp"), (100, "lossy_alpha_q100_63x47.webp")):
+        Image.fromarray(lossy_alpha, "RGBA").save(path(name), quality=quality, method=4, lossless=False)
+        edge[name] = {}
+
+    # Primary and secondary colours at full saturation, blurred into each other so blocks mix clipped and
+    # unclipped samples.
+    saturated = np.zeros((48, 64, 3), np.uint8)
+    for index, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (255, 0, 255),
+                                    (0, 255, 255), (255, 255, 255), (0, 0, 0)]):
+        saturated[:, index * 8:(index + 1) * 8] = colour
+    saturated[24:] = np.asarray(Image.fromarray(saturated[24:]).resize((16, 6)).resize((64, 24), Image.Resampling.BICUBIC))
+    for quality, name in ((85, "lossy_saturated_64x48.webp"), (100, "lossy_saturated_q100_64x48.webp")):
+        Image.fromarray(saturated, "RGB").save(path(name), quality=quality, method=4)
+        edge[name] = {}
+
+    # Loop-filter variants, checked bit for bit: the simple filter with sharpness and no segments, the normal
+    # filter at full strength with high sharpness and strong noise shaping (per-segment levels), the lowest
+    # quality (chroma DC quantizer cap), and libvpx's stream with mode/reference filter deltas and 8 token
+    # partitions.
+    with tempfile.TemporaryDirectory() as scratch:
+        face = os.path.join(scratch, "face.png")
+        astronaut.crop((150, 40, 246, 104)).save(face)
+        cup = os.path.join(scratch, "cup.png")
+        coffee.crop((200, 100, 280, 160)).save(cup)
+        for name, source, options in (
+                ("vp8_simple_sharpness5_one_segment.webp", face,
+                 ["-q", "60", "-nostrong", "-f", "70", "-sharpness", "5", "-segments", "1"]),
+                ("vp8_normal_sharpness7_sns100.webp", face,
+                 ["-q", "40", "-strong", "-f", "100", "-sharpness", "7", "-segments", "4", "-sns", "100"]),
+                ("vp8_quality2.webp", cup, ["-q", "2", "-strong", "-f", "50"])):
+            subprocess.run(["/usr/bin/cwebp", "-quiet", *options, source, "-o", path(name)], check=True)
+            edge[name] = {}
+    write_libvpx_webp(path("vp8_libvpx_deltas_8_partitions.webp"), astronaut.crop((150, 40, 246, 104)),
+                      "--token-parts=3", "--end-usage=q", "--cq-level=30", "--min-q=20", "--max-q=40")
+    edge["vp8_libvpx_deltas_8_partitions.webp"] = {}
+    # A larger smooth photo, where prediction errors would add up; its reference is kept as a hash (the PNG
+    # would be 280 KB).
+    skimage("coffee.png").convert("RGB").crop((44, 50, 556, 434)).save(path("lossy_512x384.webp"), quality=85,
+                                                                        method=4)
+    edge["lossy_512x384.webp"] = {"hash_only": True}
+
     webp_alpha = np.asarray(chelsea.convert("RGBA")).copy()
     webp_alpha[..., 3] = np.linspace(255, 0, webp_alpha.shape[0]).round().astype(np.uint8)[:, None]
     webp_alpha[40:60, 60:90, 3] = 0
@@ -569,11 +660,18 @@ def main():
     decoded = []
     for file_name, extra in edge.items():
         source = os.path.join(EDGE, file_name)
+        extra = dict(extra)
+        hash_only = extra.pop("hash_only", False)
         reference = reference_rgb(source, **extra)
         name = golden_name("edge/" + file_name)
-        reference.save(os.path.join(GOLDEN_DECODED, name + ".png"), optimize=True)
-        decoded.append({"name": name, "source": os.path.relpath(source, os.path.join(ROOT, "src/test/resources")),
-                        "size": list(reference.size)})
+        entry = {"name": name, "source": os.path.relpath(source, os.path.join(ROOT, "src/test/resources")),
+                 "size": list(reference.size)}
+        if hash_only:
+            # SHA-256 of the RGB samples, row-major, R G B per pixel.
+            entry["rgbSha256"] = hashlib.sha256(np.asarray(reference, np.uint8).tobytes()).hexdigest()
+        else:
+            reference.save(os.path.join(GOLDEN_DECODED, name + ".png"), optimize=True)
+        decoded.append(entry)
         goldens.append(preprocess_golden(name, source, reference))
 
     document = {

@@ -117,11 +117,16 @@ public final class ImageDecoder {
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
             }
+            Optional<WebpLossyDecoder.Vp8Chunk> lossyWebp =
+                    format == ImageFormat.WEBP ? WebpLossyDecoder.findVp8Chunk(bytes) : Optional.empty();
             BufferedImage rgb;
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
                 rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace());
+            } else if (lossyWebp.isPresent()) {
+                // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
+                rgb = WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);
             } else {
                 BufferedImage decoded = reader.read(0, null);
                 rgb = OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);

@@ -37,13 +37,6 @@ class ClipPreprocessorTest {
     /** Tolerances in normalised units; one 8-bit level is about 0.015. */
     private static final double MAX_MEAN_DIFFERENCE = 0.005;
     private static final double MAX_DIFFERENCE = 0.05;
-    /**
-     * Lossy WebP is the one documented exception: TwelveMonkeys' VP8 decoder replicates chroma samples where
-     * libwebp interpolates them ("fancy upsampling"), a decoder difference no preprocessing can undo.
-     */
-    private static final double LOSSY_WEBP_MAX_MEAN_DIFFERENCE = 0.04;
-    private static final double LOSSY_WEBP_MAX_DIFFERENCE = 0.6;
-
     private static final Map<String, String> REPORT = new ConcurrentSkipListMap<>();
 
     private final ImageDecoder decoder = new ImageDecoder(50_000_000L);
@@ -89,15 +82,12 @@ class ClipPreprocessorTest {
                 mean, max, worstChannelMean);
         REPORT.put(source, figures);
 
-        boolean lossyWebp = source.endsWith("lossy.webp");
-        double meanLimit = lossyWebp ? LOSSY_WEBP_MAX_MEAN_DIFFERENCE : MAX_MEAN_DIFFERENCE;
-        double maxLimit = lossyWebp ? LOSSY_WEBP_MAX_DIFFERENCE : MAX_DIFFERENCE;
-        assertTrue(mean <= meanLimit && max <= maxLimit, source + ": " + figures);
+        assertTrue(mean <= MAX_MEAN_DIFFERENCE && max <= MAX_DIFFERENCE, source + ": " + figures);
         // The recorded means come from torch's float32 tensor, so they also check MEAN, STD and the CHW layout.
-        assertTrue(worstChannelMean <= (lossyWebp ? 0.01 : 1e-4), source + ": " + figures);
+        assertTrue(worstChannelMean <= 1e-4, source + ": " + figures);
         for (int channel = 0; channel < 3; channel++) {
             double std = channelStd(tensor, channel, channelMean[channel]);
-            assertEquals(golden.get("channelStd").get(channel).asDouble(), std, lossyWebp ? 0.02 : 1e-4,
+            assertEquals(golden.get("channelStd").get(channel).asDouble(), std, 1e-4,
                     source + " channel " + channel + " std");
         }
     }
