@@ -27,6 +27,13 @@ import java.util.concurrent.CompletionException;
 @ApplicationScoped
 public class ImageEncoder {
 
+    /**
+     * Version of what the model sees for given image bytes: decoding and preprocessing. Cached
+     * embeddings are keyed by it with the model, so bump it whenever a change to ImageDecoder or
+     * ClipPreprocessor alters the pixels (2: libwebp-exact lossy WebP).
+     */
+    public static final int PIPELINE_VERSION = 2;
+
     private final ModelLoader models;
     private final ImageDecoder decoder;
     private final EncoderWorkerPool workers;

@@ -182,8 +182,10 @@ public class KnowledgeBase {
         List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
         quarantineOrphans(usable);
 
-        // The vision tower's content hash: embeddings of other weights are never reused.
-        String fingerprint = hash(model.visionFile());
+        // The vision tower's weights and the image pipeline's version: embeddings made by other
+        // weights or from other pixels are never reused.
+        String fingerprint = ContentHash.contentHash((hash(model.visionFile()) + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         if (cache == null || !fingerprint.equals(cacheFingerprint)) {
             cache = config.cacheEnabled()
                     ? EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions())
