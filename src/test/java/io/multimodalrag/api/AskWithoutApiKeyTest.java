@@ -64,6 +64,7 @@ class AskWithoutApiKeyTest {
                 .body("status", equalTo("UP"))
                 .body("checks.name", not(hasItem("vision-llm")));
         given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/health").then().statusCode(200).body("status", equalTo("UP"));
     }
 
     @Test
