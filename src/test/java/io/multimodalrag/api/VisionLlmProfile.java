@@ -27,7 +27,7 @@ public class VisionLlmProfile implements QuarkusTestProfile {
                 Map.entry("rag.llm.retry-backoff", "100ms"),
                 Map.entry("rag.llm.retry-max-wait", "5s"),
                 Map.entry("quarkus.rest-client.vision-llm.logging.scope", "request-response"),
-                Map.entry("quarkus.rest-client.vision-llm.logging.body-limit", "2000"),
+                Map.entry("quarkus.rest-client.vision-llm.logging.body-limit", "200"),
                 Map.entry("quarkus.log.category.\"org.jboss.resteasy.reactive.client.logging\".level", "DEBUG"));
     }
 
