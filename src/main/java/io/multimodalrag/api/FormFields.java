@@ -4,6 +4,7 @@ package io.multimodalrag.api;
 final class FormFields {
 
     static final int MAX_K = 100;
+    static final int MAX_QUESTION_LENGTH = 2000;
 
     private FormFields() {
     }
@@ -40,6 +41,22 @@ final class FormFields {
             throw ApiException.badField("'minScore' must be from -1 to 1, got " + value.strip());
         }
         return score;
+    }
+
+    /** {@code question}: required, not blank, at most 2,000 characters (code points), returned stripped. */
+    static String question(String value) {
+        if (value == null) {
+            throw ApiException.badField("the multipart part 'question' is missing; send it as -F question='What is this?'");
+        }
+        String question = value.strip();
+        if (question.isEmpty()) {
+            throw ApiException.badField("'question' is blank; ask something about the photo");
+        }
+        int length = question.codePointCount(0, question.length());
+        if (length > MAX_QUESTION_LENGTH) {
+            throw ApiException.badField("'question' must be at most " + MAX_QUESTION_LENGTH + " characters, got " + length);
+        }
+        return question;
     }
 
     /** A whole number within bounds, for paging parameters. */

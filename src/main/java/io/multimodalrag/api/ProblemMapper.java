@@ -1,5 +1,8 @@
 package io.multimodalrag.api;
 
+import io.multimodalrag.answer.NoReferenceFoundException;
+import io.multimodalrag.answer.UpstreamException;
+import io.multimodalrag.answer.VisionLlmNotConfiguredException;
 import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
@@ -19,7 +22,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /**
  * Turns every failure into one {@code application/problem+json} shape. Client errors carry a
  * detail written for the client; unexpected failures are logged with a reference and answered
- * without internals (no class names, no stack traces, no paths).
+ * without internals (no class names, no stack traces, no paths). {@link #problemFor} gives the same
+ * problem for a failure that can no longer change the status, e.g. in the middle of an event stream.
  */
 public class ProblemMapper {
 
@@ -41,26 +45,38 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response image(ImageDecodingException e) {
-        Problem problem = switch (e.reason()) {
-            case EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT -> Problem.of(415, "unsupported-image", "Not a supported image",
-                    e.getMessage());
-            case CORRUPT -> Problem.of(422, "undecodable-image", "Image cannot be decoded", e.getMessage());
-            case TOO_MANY_PIXELS -> Problem.of(422, "image-too-large", "Image has too many pixels", e.getMessage());
-        };
-        return problem(problem);
+        return problem(imageProblem(e));
     }
 
     @ServerExceptionMapper
     public Response model(ModelUnavailableException e) {
-        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 30)
-                .entity(Problem.of(503, "model-unavailable", "CLIP model not available", e.getMessage())).build();
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 30).entity(modelProblem(e)).build();
     }
 
     @ServerExceptionMapper
     public Response busy(RejectedExecutionException e) {
-        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 1)
-                .entity(Problem.of(503, "busy", "Service busy",
-                        "all encoder workers are busy and the queue is full; retry shortly")).build();
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 1).entity(busyProblem()).build();
+    }
+
+    @ServerExceptionMapper
+    public Response llmNotConfigured(VisionLlmNotConfiguredException e) {
+        return problem(llmNotConfiguredProblem(e));
+    }
+
+    @ServerExceptionMapper
+    public Response upstream(UpstreamException e) {
+        Response.ResponseBuilder response = Response.status(upstreamStatus(e)).type(Problem.MEDIA_TYPE)
+                .entity(upstreamProblem(e));
+        if (e.kind() == UpstreamException.Kind.RATE_LIMITED) {
+            // Whole seconds, rounded up: never invite the client back sooner than the upstream asked.
+            e.retryAfter().ifPresent(delay -> response.header("Retry-After", Math.max(1, (delay.toMillis() + 999) / 1000)));
+        }
+        return response.build();
+    }
+
+    @ServerExceptionMapper
+    public Response noReference(NoReferenceFoundException e) {
+        return problem(noReferenceProblem(e));
     }
 
     @ServerExceptionMapper
@@ -143,10 +159,87 @@ public class ProblemMapper {
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
     public Response unexpected(Throwable e) {
+        return problem(unexpectedProblem(e));
+    }
+
+    /** The problem a failure would be answered with, for when it can only be reported, not answered. */
+    static Problem problemFor(Throwable e) {
+        if (e instanceof ApiException api) {
+            return api.problem();
+        }
+        if (e instanceof ImageDecodingException image) {
+            return imageProblem(image);
+        }
+        if (e instanceof ModelUnavailableException model) {
+            return modelProblem(model);
+        }
+        if (e instanceof RejectedExecutionException) {
+            return busyProblem();
+        }
+        if (e instanceof VisionLlmNotConfiguredException notConfigured) {
+            return llmNotConfiguredProblem(notConfigured);
+        }
+        if (e instanceof UpstreamException upstream) {
+            return upstreamProblem(upstream);
+        }
+        if (e instanceof NoReferenceFoundException noReference) {
+            return noReferenceProblem(noReference);
+        }
+        return unexpectedProblem(e);
+    }
+
+    private static Problem imageProblem(ImageDecodingException e) {
+        return switch (e.reason()) {
+            case EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT -> Problem.of(415, "unsupported-image", "Not a supported image",
+                    e.getMessage());
+            case CORRUPT -> Problem.of(422, "undecodable-image", "Image cannot be decoded", e.getMessage());
+            case TOO_MANY_PIXELS -> Problem.of(422, "image-too-large", "Image has too many pixels", e.getMessage());
+        };
+    }
+
+    private static Problem modelProblem(ModelUnavailableException e) {
+        return Problem.of(503, "model-unavailable", "CLIP model not available", e.getMessage());
+    }
+
+    private static Problem busyProblem() {
+        return Problem.of(503, "busy", "Service busy", "all encoder workers are busy and the queue is full; retry shortly");
+    }
+
+    private static Problem llmNotConfiguredProblem(VisionLlmNotConfiguredException e) {
+        return Problem.of(503, "llm-not-configured", "Vision LLM not configured", e.getMessage());
+    }
+
+    private static Problem noReferenceProblem(NoReferenceFoundException e) {
+        return Problem.of(404, "no-match", "No similar image", e.getMessage());
+    }
+
+    /** 502 when the upstream failed or answered badly, 503 when it rate-limits us, 504 when it was too slow. */
+    private static int upstreamStatus(UpstreamException e) {
+        return switch (e.kind()) {
+            case RATE_LIMITED -> 503;
+            case TIMEOUT -> 504;
+            case CREDENTIALS_REJECTED, UNAVAILABLE, UNREACHABLE, MALFORMED, BAD_REQUEST -> 502;
+        };
+    }
+
+    private static Problem upstreamProblem(UpstreamException e) {
+        int status = upstreamStatus(e);
+        return switch (e.kind()) {
+            case CREDENTIALS_REJECTED -> Problem.of(status, "llm-credentials-rejected", "Upstream rejected the credentials",
+                    e.getMessage());
+            case RATE_LIMITED -> Problem.of(status, "llm-rate-limited", "Vision LLM rate limit reached", e.getMessage());
+            case UNAVAILABLE, UNREACHABLE -> Problem.of(status, "llm-unavailable", "Vision LLM unavailable", e.getMessage());
+            case TIMEOUT -> Problem.of(status, "llm-timeout", "Vision LLM timed out", e.getMessage());
+            case MALFORMED -> Problem.of(status, "llm-bad-response", "Vision LLM answer unusable", e.getMessage());
+            case BAD_REQUEST -> Problem.of(status, "llm-request-refused", "Vision LLM refused the request", e.getMessage());
+        };
+    }
+
+    private static Problem unexpectedProblem(Throwable e) {
         String reference = UUID.randomUUID().toString();
         LOG.errorf(e, "unexpected failure, reference %s", reference);
-        return problem(Problem.of(500, "internal-error", "Internal error",
-                "the service failed unexpectedly; quote reference " + reference + " when reporting it"));
+        return Problem.of(500, "internal-error", "Internal error",
+                "the service failed unexpectedly; quote reference " + reference + " when reporting it");
     }
 
     private static Response problem(Problem problem) {

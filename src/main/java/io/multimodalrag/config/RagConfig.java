@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
@@ -44,6 +45,12 @@ public interface RagConfig {
          */
         Optional<String> token();
     }
+
+    /** The vision LLM behind /v1/ask (an OpenAI-compatible chat-completions API). */
+    Llm llm();
+
+    /** Questions answered from the knowledge base. */
+    Ask ask();
 
     /** Where the CLIP model lives and how ONNX Runtime runs it. */
     interface Model {
@@ -137,5 +144,70 @@ public interface RagConfig {
         /** Encode requests that may wait for a worker; beyond this the service answers 503. */
         @WithDefault("256")
         int queueSize();
+    }
+
+    /**
+     * The vision LLM, reached through the REST client {@code vision-llm}; its base URL is the
+     * client's own key {@code quarkus.rest-client.vision-llm.url}.
+     */
+    interface Llm {
+        /**
+         * Bearer token sent to the chat-completions API (env {@code RAG_LLM_API_KEY}). Without it
+         * /v1/ask answers 503 and everything else keeps working. Never logged, never in a response.
+         * Local servers that ignore it (Ollama, vLLM) still need some value, e.g. {@code ollama}.
+         */
+        Optional<String> apiKey();
+
+        /** The model named in every chat request: {@code gpt-4o}, {@code llama3.2-vision}, ... */
+        @WithDefault("gpt-4o")
+        String model();
+
+        /** Upper bound on the tokens of one answer ({@code max_tokens}). */
+        @WithDefault("300")
+        int maxTokens();
+
+        /** Sampling temperature; when unset the request leaves it out and the server's default applies. */
+        OptionalDouble temperature();
+
+        /** How long to wait for the TCP (and TLS) connection to the LLM. */
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** Longest silence while waiting for the answer, or between two streamed pieces of it. */
+        @WithDefault("60s")
+        Duration readTimeout();
+
+        /**
+         * Images sent to the LLM are downscaled so that their longer side is at most this many
+         * pixels, which bounds the request size and the tokens the images cost.
+         */
+        @WithDefault("1024")
+        int imageMaxSide();
+
+        /** Retries after a 429 or 5xx answer (so at most this + 1 calls per question); 0 disables retrying. */
+        @WithDefault("2")
+        int maxRetries();
+
+        /** The wait before the first retry when the LLM sends no Retry-After; doubled for each further retry. */
+        @WithDefault("1s")
+        Duration retryBackoff();
+
+        /**
+         * The most time spent waiting between attempts for one question, all retries together. A
+         * Retry-After beyond what is left ends the retries at once: the client gets 503 with that
+         * Retry-After instead of a request held open.
+         */
+        @WithDefault("20s")
+        Duration retryMaxWait();
+    }
+
+    /** How /v1/ask treats retrieval. */
+    interface Ask {
+        /**
+         * Refuse with 404 when no knowledge-base image scores at least {@code minScore}; when false
+         * the LLM is still asked and told that no reference was found.
+         */
+        @WithDefault("false")
+        boolean requireMatch();
     }
 }

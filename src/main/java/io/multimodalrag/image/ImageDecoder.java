@@ -55,6 +55,18 @@ public final class ImageDecoder {
     }
 
     /**
+     * Whether the file's EXIF orientation asks viewers to rotate or mirror its stored pixels, i.e. whether
+     * {@link #decode} turns it before returning it. Consumers that pass the original bytes on (to a vision LLM
+     * that may ignore EXIF) re-encode such files instead.
+     */
+    public static boolean isStoredRotated(byte[] bytes) {
+        Optional<ImageFormat> format = ImageFormat.sniff(bytes);
+        boolean mayCarryExif = format.isPresent()
+                && (format.get() == ImageFormat.JPEG || format.get() == ImageFormat.PNG || format.get() == ImageFormat.WEBP);
+        return mayCarryExif && ExifOrientation.read(bytes) != ExifOrientation.NORMAL;
+    }
+
+    /**
      * Decodes {@code bytes} into an upright, opaque {@code TYPE_INT_RGB} image.
      *
      * @throws ImageDecodingException for empty, unrecognised, unsupported, corrupt or oversized input

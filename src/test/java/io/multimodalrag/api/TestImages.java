@@ -23,6 +23,24 @@ final class TestImages {
         }
     }
 
+    /** A small PNG of a colour gradient, unlike anything in the knowledge base. */
+    static byte[] gradientPng(int width, int height) {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.setRGB(x, y, (x * 255 / width) << 16 | (y * 255 / height) << 8 | 0x40);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(image, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** The first half of a JPEG: a header that promises more than the data delivers. */
     static byte[] truncatedJpeg() {
         byte[] jpeg = knowledgeBaseImage("chelsea-cat.jpg");

@@ -483,4 +483,12 @@ class ImageDecoderTest {
         new Random(7).nextBytes(bytes);
         return bytes;
     }
+
+    @ParameterizedTest
+    @CsvSource({"images/edge/orientation_1.jpg, false", "images/edge/orientation_3.jpg, true",
+            "images/edge/orientation_6.jpg, true", "images/edge/orientation_6.png, true",
+            "images/edge/orientation_6.webp, true", "images/chelsea_small.png, false", "images/edge/bmp24.bmp, false"})
+    void isStoredRotatedSaysWhetherDecodeTurnsThePicture(String resource, boolean rotated) {
+        assertEquals(rotated, ImageDecoder.isStoredRotated(TestResources.bytes(resource)));
+    }
 }

@@ -1,0 +1,287 @@
+package io.multimodalrag.answer;
+
+import io.multimodalrag.clip.ImageEncoder;
+import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.image.ImageDecoder;
+import io.multimodalrag.search.KnowledgeBase;
+import io.multimodalrag.search.SearchHit;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
+import org.jboss.logging.Logger;
+
+/**
+ * Answers a question about a photo: embeds the photo, retrieves the most similar knowledge-base
+ * images, builds the grounded prompt ({@link PromptBuilder}) and asks the vision LLM, retrying
+ * rate limits and server errors ({@link RetryPolicy}). Never blocks the caller: files are read and
+ * images re-encoded on the worker pool, the LLM is called without blocking.
+ */
+@ApplicationScoped
+public class AnswerService {
+
+    private static final Logger LOG = Logger.getLogger(AnswerService.class);
+
+    private final VisionChatClient client;
+    private final ImageEncoder encoder;
+    private final KnowledgeBase knowledgeBase;
+    private final ImageDecoder decoder;
+    private final PromptBuilder prompts;
+    private final RetryPolicy retries;
+    private final Optional<String> apiKey;
+    private final String configuredModel;
+    private final int imageMaxSide;
+    private final boolean requireMatch;
+    private final Duration connectTimeout;
+    private final Duration readTimeout;
+
+    public AnswerService(@RestClient VisionChatClient client, ImageEncoder encoder, KnowledgeBase knowledgeBase,
+            RagConfig config) {
+        RagConfig.Llm llm = config.llm();
+        if (llm.imageMaxSide() < 16) {
+            throw new IllegalArgumentException("rag.llm.image-max-side must be at least 16 pixels but was "
+                    + llm.imageMaxSide() + "; the default is 1024");
+        }
+        this.client = client;
+        this.encoder = encoder;
+        this.knowledgeBase = knowledgeBase;
+        this.decoder = new ImageDecoder(config.image().maxPixels());
+        this.prompts = new PromptBuilder(llm.model(), llm.maxTokens(), llm.temperature());
+        this.retries = new RetryPolicy(Math.max(0, llm.maxRetries()), llm.retryBackoff(), llm.retryMaxWait(),
+                () -> ThreadLocalRandom.current().nextDouble());
+        this.apiKey = llm.apiKey().map(String::strip).filter(key -> !key.isEmpty());
+        this.configuredModel = llm.model();
+        this.imageMaxSide = llm.imageMaxSide();
+        this.requireMatch = config.ask().requireMatch();
+        this.connectTimeout = llm.connectTimeout();
+        this.readTimeout = llm.readTimeout();
+    }
+
+    /**
+     * A question about an uploaded photo.
+     *
+     * @param photo    the uploaded file
+     * @param text     the question, already validated
+     * @param k        how many references to retrieve
+     * @param minScore the lowest similarity a reference may have
+     */
+    public record Question(Path photo, String text, int k, float minScore) {
+    }
+
+    /** Whether an API key is configured; without one every question fails at once. */
+    public boolean configured() {
+        return apiKey.isPresent();
+    }
+
+    /** The model named in requests. */
+    public String model() {
+        return configuredModel;
+    }
+
+    /**
+     * Fails fast, before any work, when the LLM cannot be asked.
+     *
+     * @throws VisionLlmNotConfiguredException without an API key
+     */
+    public void requireConfigured() {
+        if (apiKey.isEmpty()) {
+            throw new VisionLlmNotConfiguredException();
+        }
+    }
+
+    /** The whole answer at once. */
+    public Uni<Answer> ask(Question question) {
+        requireConfigured();
+        long started = System.nanoTime();
+        return prepare(question).chain(prepared -> completeWithRetries(prepared.request(), 1, Duration.ZERO)
+                .map(response -> toAnswer(prepared, response, started)));
+    }
+
+    /**
+     * The answer as it is written: a {@link AnswerEvent.TextDelta} per piece of text, then one
+     * {@link AnswerEvent.Completed}. Cancelling the subscription cancels the upstream call.
+     */
+    public Multi<AnswerEvent> askStreaming(Question question) {
+        requireConfigured();
+        long started = System.nanoTime();
+        return prepare(question).onItem().transformToMulti(prepared -> {
+            StringBuilder text = new StringBuilder();
+            AtomicReference<ChatCompletionUsage> usage = new AtomicReference<>();
+            AtomicReference<String> model = new AtomicReference<>();
+            Multi<AnswerEvent> deltas = streamWithRetries(prepared.request().streaming(), 1, Duration.ZERO)
+                    .onItem().transformToIterable(chunk -> {
+                        if (chunk.error() != null) {
+                            throw redacted(UpstreamException.malformed("the vision LLM reported an error in the middle"
+                                    + " of its answer", chunk.error().message()));
+                        }
+                        if (chunk.usage() != null) {
+                            usage.set(chunk.usage());
+                        }
+                        if (chunk.model() != null) {
+                            model.set(chunk.model());
+                        }
+                        String piece = chunk.text();
+                        text.append(piece);
+                        return piece.isEmpty() ? List.<AnswerEvent>of() : List.<AnswerEvent>of(new AnswerEvent.TextDelta(piece));
+                    });
+            Multi<AnswerEvent> completed = Multi.createFrom().item(() -> {
+                if (text.toString().isBlank()) {
+                    throw UpstreamException.malformed("the vision LLM's stream ended without any text", null);
+                }
+                Answer answer = new Answer(text.toString(), prepared.sources(), model.get() != null ? model.get()
+                        : configuredModel, usage.get(), elapsedMs(started));
+                logAnswered(answer);
+                return new AnswerEvent.Completed(answer);
+            });
+            return Multi.createBy().concatenating().streams(deltas, completed);
+        });
+    }
+
+    /** The request and the sources it is grounded in. */
+    private record Prepared(ChatCompletionRequest request, List<SearchHit> sources) {
+    }
+
+    /** Reads and embeds the photo, retrieves references, encodes all images: everything before the LLM. */
+    private Uni<Prepared> prepare(Question question) {
+        return Uni.createFrom().item(() -> read(question.photo())).runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .chain(photo -> encoder.encode(photo).map(vector -> {
+                    List<SearchHit> hits = knowledgeBase.search(vector, question.k(), question.minScore());
+                    if (hits.isEmpty() && requireMatch) {
+                        throw new NoReferenceFoundException(question.minScore());
+                    }
+                    return hits;
+                }).chain(hits -> Uni.createFrom().item(() -> build(question, photo, hits))
+                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())));
+    }
+
+    private Prepared build(Question question, byte[] photo, List<SearchHit> hits) {
+        PromptImage photoImage = PromptImage.of(photo, decoder, imageMaxSide);
+        List<PromptBuilder.Reference> references = new ArrayList<>(hits.size());
+        for (SearchHit hit : hits) {
+            references.add(new PromptBuilder.Reference(hit, PromptImage.of(read(hit.entry().file()), decoder, imageMaxSide)));
+        }
+        return new Prepared(prompts.build(question.text(), photoImage, references), hits);
+    }
+
+    private Answer toAnswer(Prepared prepared, ChatCompletionResponse response, long started) {
+        if (response == null) {
+            throw UpstreamException.malformed("the vision LLM answered with an empty body", null);
+        }
+        if (response.error() != null) {
+            throw redacted(UpstreamException.malformed("the vision LLM answered 200 but reported an error",
+                    response.error().message()));
+        }
+        if (response.choices() == null || response.choices().isEmpty() || response.choices().get(0).message() == null) {
+            throw UpstreamException.malformed("the vision LLM's answer holds no choices", null);
+        }
+        ChatCompletionResponse.Message message = response.choices().get(0).message();
+        String text = message.content() != null && !message.content().isBlank() ? message.content() : message.refusal();
+        if (text == null || text.isBlank()) {
+            throw UpstreamException.malformed("the vision LLM's answer holds no text", null);
+        }
+        Answer answer = new Answer(text, prepared.sources(), response.model() != null ? response.model() : configuredModel,
+                response.usage(), elapsedMs(started));
+        logAnswered(answer);
+        return answer;
+    }
+
+    /**
+     * Calls until success, a final failure, or the retry policy says stop. Every failure leaves as
+     * an {@link UpstreamException} free of the key.
+     */
+    private Uni<ChatCompletionResponse> completeWithRetries(ChatCompletionRequest request, int attempt, Duration waited) {
+        return Uni.createFrom().deferred(() -> client.complete(request))
+                .onFailure().transform(this::upstream)
+                .onFailure().recoverWithUni(failure -> {
+                    UpstreamException upstream = (UpstreamException) failure;
+                    Optional<Duration> delay = retries.delayAfter(upstream, attempt, waited);
+                    if (delay.isEmpty()) {
+                        return Uni.createFrom().failure(finalFailure(upstream, attempt));
+                    }
+                    logRetry(upstream, attempt, delay.get());
+                    return pause(delay.get())
+                            .chain(() -> completeWithRetries(request, attempt + 1, waited.plus(delay.get())));
+                });
+    }
+
+    /**
+     * Streams with the same retries, as long as nothing has arrived yet: once text has been passed
+     * on, calling again would repeat it, so a later failure is final.
+     */
+    private Multi<ChatCompletionChunk> streamWithRetries(ChatCompletionRequest request, int attempt, Duration waited) {
+        return Multi.createFrom().deferred(() -> {
+            AtomicBoolean received = new AtomicBoolean();
+            return client.stream(request)
+                    .onItem().invoke(() -> received.set(true))
+                    .onFailure().transform(this::upstream)
+                    .onFailure().recoverWithMulti(failure -> {
+                        UpstreamException upstream = (UpstreamException) failure;
+                        Optional<Duration> delay = received.get() ? Optional.empty()
+                                : retries.delayAfter(upstream, attempt, waited);
+                        if (delay.isEmpty()) {
+                            return Multi.createFrom().failure(finalFailure(upstream, attempt));
+                        }
+                        logRetry(upstream, attempt, delay.get());
+                        return pause(delay.get()).onItem()
+                                .transformToMulti(ignored -> streamWithRetries(request, attempt + 1, waited.plus(delay.get())));
+                    });
+        });
+    }
+
+    /** Waits without holding a thread; Mutiny refuses a zero delay, and "Retry-After: 0" means none. */
+    private static Uni<Void> pause(Duration delay) {
+        return delay.isZero() || delay.isNegative() ? Uni.createFrom().voidItem()
+                : Uni.createFrom().voidItem().onItem().delayIt().by(delay);
+    }
+
+    private UpstreamException upstream(Throwable failure) {
+        return redacted(UpstreamException.of(failure, connectTimeout, readTimeout));
+    }
+
+    private UpstreamException redacted(UpstreamException failure) {
+        return apiKey.map(failure::redacting).orElse(failure);
+    }
+
+    private UpstreamException finalFailure(UpstreamException failure, int attempts) {
+        UpstreamException result = attempts > 1 ? failure.afterAttempts(attempts) : failure;
+        if (result.kind() == UpstreamException.Kind.RATE_LIMITED && result.retryAfter().isEmpty()) {
+            result = result.withRetryAfter(retries.suggestedRetryAfter(result));
+        }
+        // The cause (a timeout, a refused connection) stays out of the log: the message says it all.
+        LOG.warnf("vision LLM call failed: %s", result.getMessage());
+        return result;
+    }
+
+    private static void logRetry(UpstreamException failure, int attempt, Duration delay) {
+        LOG.infof("vision LLM call %d failed (%s); retrying in %d ms", attempt, failure.getMessage(), delay.toMillis());
+    }
+
+    private static void logAnswered(Answer answer) {
+        LOG.debugf("answered by %s from %d references in %d ms (tokens: %s)", answer.model(), answer.sources().size(),
+                answer.tookMs(), answer.usage());
+    }
+
+    private static long elapsedMs(long started) {
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.multimodalrag.answer;
+
+import io.multimodalrag.search.SearchHit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+
+/**
+ * Builds the grounded chat request: a system message that confines the model to the
+ * knowledge base, then one user message holding the user's photo, each retrieved image with its
+ * description and similarity, and the question last. Pure: images arrive already encoded.
+ */
+public final class PromptBuilder {
+
+    /** What the model is told before anything else. */
+    static final String SYSTEM_PROMPT = """
+            You answer questions about the user's photo. With it come reference images from a knowledge base, \
+            retrieved because they look similar to the photo, each with a description written by the \
+            knowledge base's curators. Answer from those descriptions: use the images only to judge which \
+            reference matches the photo and how closely. Name the reference you relied on. If the descriptions \
+            do not cover the question, or no reference matches the photo, say so plainly instead of guessing.""";
+
+    /** Stands in for the references when retrieval found none at or above minScore. */
+    static final String NO_REFERENCE = "No reference image in the knowledge base is similar enough to this photo,"
+            + " so there is no description to answer from.";
+
+    private final String model;
+    private final int maxTokens;
+    private final OptionalDouble temperature;
+
+    public PromptBuilder(String model, int maxTokens, OptionalDouble temperature) {
+        this.model = model;
+        this.maxTokens = maxTokens;
+        this.temperature = temperature;
+    }
+
+    /** A retrieved knowledge-base image and its encoded pixels. */
+    public record Reference(SearchHit hit, PromptImage image) {
+    }
+
+    /** The request for {@code question} about {@code photo}, grounded in {@code references} (best first). */
+    public ChatCompletionRequest build(String question, PromptImage photo, List<Reference> references) {
+        List<ContentPart> parts = new ArrayList<>();
+        parts.add(ContentPart.text("The user's photo:"));
+        parts.add(ContentPart.image(photo.dataUrl()));
+        if (references.isEmpty()) {
+            parts.add(ContentPart.text(NO_REFERENCE));
+        }
+        for (int i = 0; i < references.size(); i++) {
+            Reference reference = references.get(i);
+            parts.add(ContentPart.text(String.format(Locale.ROOT,
+                    "Reference %d of %d: knowledge-base image \"%s\" (similarity %.3f to the photo). Its description: %s",
+                    i + 1, references.size(), reference.hit().entry().id(), reference.hit().score(),
+                    reference.hit().entry().description())));
+            parts.add(ContentPart.image(reference.image().dataUrl()));
+        }
+        parts.add(ContentPart.text("Question: " + question));
+        return new ChatCompletionRequest(model, List.of(ChatMessage.system(SYSTEM_PROMPT), ChatMessage.user(parts)),
+                maxTokens, temperature.isPresent() ? temperature.getAsDouble() : null, null, null);
+    }
+}

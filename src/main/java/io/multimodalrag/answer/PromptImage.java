@@ -1,0 +1,132 @@
+package io.multimodalrag.answer;
+
+import io.multimodalrag.image.ImageDecoder;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Set;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * An image ready for a chat request: a data URL labelled with the true MIME type of its bytes.
+ * <p>
+ * An image that fits within {@code maxSide}, is stored upright, and is JPEG, PNG or WebP (what
+ * vision APIs accept) goes as its original bytes. Any other is decoded upright, downscaled so its
+ * longer side is at most {@code maxSide}, and re-encoded: JPEG when the source was a lossy photo
+ * format (JPEG, WebP), PNG when it was lossless (PNG, GIF, BMP — often drawings whose edges JPEG
+ * would smear). Decoding flattens transparency onto white, as the CLIP pipeline sees it.
+ * <p>
+ * CPU-bound: call it on a worker thread, never on the event loop.
+ *
+ * @param mediaType the MIME type of the bytes in the URL
+ * @param dataUrl   {@code data:<mediaType>;base64,<bytes>}
+ * @param width     pixels across, as sent
+ * @param height    pixels down, as sent
+ */
+public record PromptImage(String mediaType, String dataUrl, int width, int height) {
+
+    private static final Set<String> SENT_AS_IS = Set.of("image/jpeg", "image/png", "image/webp");
+    private static final Set<String> LOSSY = Set.of("image/jpeg", "image/webp");
+    private static final float JPEG_QUALITY = 0.85f;
+
+    /**
+     * @param original the file's bytes, already known to decode
+     * @param decoder  the service's decoder (pixel limit, EXIF orientation)
+     * @param maxSide  the longest side allowed, {@code rag.llm.image-max-side}
+     */
+    public static PromptImage of(byte[] original, ImageDecoder decoder, int maxSide) {
+        String sniffed = ImageDecoder.mimeType(original).orElse("application/octet-stream");
+        BufferedImage upright = decoder.decode(original);
+        boolean fits = Math.max(upright.getWidth(), upright.getHeight()) <= maxSide;
+        if (fits && SENT_AS_IS.contains(sniffed) && !ImageDecoder.isStoredRotated(original)) {
+            return new PromptImage(sniffed, dataUrl(sniffed, original), upright.getWidth(), upright.getHeight());
+        }
+        BufferedImage scaled = fits ? upright : downscale(upright, maxSide);
+        String type = LOSSY.contains(sniffed) ? "image/jpeg" : "image/png";
+        byte[] encoded = type.equals("image/jpeg") ? jpeg(scaled) : png(scaled);
+        return new PromptImage(type, dataUrl(type, encoded), scaled.getWidth(), scaled.getHeight());
+    }
+
+    /** Without the data URL, which may be megabytes long. */
+    @Override
+    public String toString() {
+        return "PromptImage[" + mediaType + ", " + width + "×" + height + ", " + dataUrl.length() + " characters]";
+    }
+
+    private static String dataUrl(String type, byte[] bytes) {
+        return "data:" + type + ";base64," + Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /**
+     * Halves with bilinear filtering while the image is more than twice the target, then one last
+     * bilinear step: close to area averaging in quality, without its cost, and without the
+     * aliasing of a single large bilinear step.
+     */
+    static BufferedImage downscale(BufferedImage image, int maxSide) {
+        int longSide = Math.max(image.getWidth(), image.getHeight());
+        double scale = (double) maxSide / longSide;
+        int targetWidth = Math.max(1, (int) Math.round(image.getWidth() * scale));
+        int targetHeight = Math.max(1, (int) Math.round(image.getHeight() * scale));
+        BufferedImage current = image;
+        while (current.getWidth() / 2 >= targetWidth && current.getHeight() / 2 >= targetHeight) {
+            current = resize(current, current.getWidth() / 2, current.getHeight() / 2);
+        }
+        return current.getWidth() == targetWidth && current.getHeight() == targetHeight
+                ? current : resize(current, targetWidth, targetHeight);
+    }
+
+    private static BufferedImage resize(BufferedImage source, int width, int height) {
+        BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = target.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+            g.drawImage(source, 0, 0, width, height, null);
+        } finally {
+            g.dispose();
+        }
+        return target;
+    }
+
+    private static byte[] jpeg(BufferedImage image) {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
+        if (!writers.hasNext()) {
+            throw new IllegalStateException("no JPEG encoder in this JVM");
+        }
+        ImageWriter writer = writers.next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(stream);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(JPEG_QUALITY);
+            writer.write(null, new IIOImage(image, null, null), param);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] png(BufferedImage image) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IllegalStateException("no PNG encoder in this JVM");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

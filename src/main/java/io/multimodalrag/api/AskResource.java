@@ -1,0 +1,102 @@
+package io.multimodalrag.api;
+
+import io.multimodalrag.answer.Answer;
+import io.multimodalrag.answer.AnswerEvent;
+import io.multimodalrag.answer.AnswerService;
+import io.multimodalrag.answer.ChatCompletionUsage;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/**
+ * Questions about a photo, answered by the vision LLM from the knowledge base's descriptions of the
+ * most similar images. {@code Accept: text/event-stream} streams the answer.
+ */
+@Path("/v1/ask")
+public class AskResource {
+
+    private final AnswerService answers;
+    private final UploadedImage uploads;
+
+    public AskResource(AnswerService answers, UploadedImage uploads) {
+        this.answers = answers;
+        this.uploads = uploads;
+    }
+
+    /** A knowledge-base image the answer was grounded in. */
+    public record Source(String id, String imagePath, String description, float score) {
+    }
+
+    /** Tokens billed by the LLM; null counts when it did not say. */
+    public record Usage(Integer promptTokens, Integer completionTokens) {
+        static Usage of(ChatCompletionUsage usage) {
+            return usage == null ? new Usage(null, null) : new Usage(usage.promptTokens(), usage.completionTokens());
+        }
+    }
+
+    /** The answer, its sources best first (empty when none matched), the model, usage and time taken. */
+    public record AskResponse(String answer, List<Source> sources, String model, Usage usage, long tookMs) {
+        static AskResponse of(Answer answer) {
+            return new AskResponse(answer.text(), answer.sources().stream()
+                    .map(hit -> new Source(hit.entry().id(), hit.entry().imagePath(), hit.entry().description(), hit.score()))
+                    .toList(), answer.model(), Usage.of(answer.usage()), answer.tookMs());
+        }
+    }
+
+    /** The data of a {@code delta} event. */
+    public record Delta(String text) {
+    }
+
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Answer a question about a photo from the knowledge base's most similar images")
+    public Uni<AskResponse> ask(@RestForm("image") FileUpload image, @RestForm("question") String question,
+            @RestForm("k") String k, @RestForm("minScore") String minScore) {
+        return answers.ask(question(image, question, k, minScore)).map(AskResponse::of);
+    }
+
+    /**
+     * The same answer as server-sent events: {@code delta} events ({@code {"text": ...}}) in order,
+     * then one {@code done} event holding the whole {@link AskResponse}. A failure detected before
+     * the stream starts is an ordinary problem response; one after it ends the stream with an
+     * {@code error} event holding the problem.
+     */
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Answer a question about a photo, streamed as server-sent events")
+    public Multi<OutboundSseEvent> askStreaming(@RestForm("image") FileUpload image, @RestForm("question") String question,
+            @RestForm("k") String k, @RestForm("minScore") String minScore, @Context Sse sse) {
+        return answers.askStreaming(question(image, question, k, minScore))
+                .map(event -> event instanceof AnswerEvent.TextDelta delta
+                        ? event(sse, "delta", new Delta(delta.text()))
+                        : event(sse, "done", AskResponse.of(((AnswerEvent.Completed) event).answer())))
+                .onFailure().recoverWithItem(failure -> event(sse, "error", ProblemMapper.problemFor(failure)));
+    }
+
+    /** Validates the form before any work; the LLM's configuration is checked before the photo is embedded. */
+    private AnswerService.Question question(FileUpload image, String question, String k, String minScore) {
+        java.nio.file.Path file = uploads.require(image);
+        String text = FormFields.question(question);
+        int topK = FormFields.k(k, 2);
+        float threshold = FormFields.minScore(minScore);
+        answers.requireConfigured();
+        return new AnswerService.Question(file, text, topK, threshold);
+    }
+
+    private static OutboundSseEvent event(Sse sse, String name, Object data) {
+        return sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(data).build();
+    }
+}
