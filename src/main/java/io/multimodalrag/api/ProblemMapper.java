@@ -56,13 +56,17 @@ public class ProblemMapper {
     /** A JSON body that does not parse, or does not fit the request type: 400, with where it went wrong. */
     @ServerExceptionMapper
     public Response json(JsonProcessingException e) {
-        JsonLocation location = e.getLocation();
+        JsonProcessingException syntaxError = e;
+        // Jackson wraps a syntax error found inside a member in a mapping exception.
+        while (!(syntaxError instanceof StreamReadException) && syntaxError.getCause() instanceof JsonProcessingException cause) {
+            syntaxError = cause;
+        }
+        JsonLocation location = syntaxError.getLocation();
         String where = location == null || location.getLineNr() < 1 ? ""
                 : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
-        String detail = e instanceof StreamReadException
+        String detail = syntaxError instanceof StreamReadException
                 ? "the request body is not valid JSON" + where
-                : "the request body must be a JSON object with the members the endpoint documents" + where
-                        + "; see /q/openapi";
+                : "the request body is not a JSON object of the documented shape" + where + "; see /q/openapi";
         return problem(ApiException.badField(detail).problem());
     }
 
