@@ -56,7 +56,7 @@ public final class ClipTokenizer {
     /** The reference reads merges 1 to 48,894 of the file: {@code merges[1:49152-256-2+1]}. */
     private static final int MERGES = 49152 - 256 - 2;
     /** Words remembered with their merges; the cache is emptied when it reaches this size. */
-    static final int DEFAULT_CACHE_CAPACITY = 50_000;
+    private static final int DEFAULT_CACHE_CAPACITY = 50_000;
     /** Longer pieces (runs of one letter, pasted junk) are merged every time rather than cached. */
     private static final int MAX_CACHED_WORD_CHARS = 64;
 
