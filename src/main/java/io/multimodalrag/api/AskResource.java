@@ -89,9 +89,9 @@ public class AskResource {
     /** Validates the form before any work; the LLM's configuration is checked before the photo is embedded. */
     private AnswerService.Question question(FileUpload image, String question, String k, String minScore) {
         java.nio.file.Path file = uploads.require(image);
-        String text = FormFields.question(question);
-        int topK = FormFields.k(k, 2);
-        float threshold = FormFields.minScore(minScore);
+        String text = RequestFields.question(question);
+        int topK = RequestFields.k(k, 2);
+        float threshold = RequestFields.minScore(minScore);
         answers.requireConfigured();
         return new AnswerService.Question(file, text, topK, threshold);
     }

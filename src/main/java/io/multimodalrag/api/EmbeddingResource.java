@@ -1,33 +1,67 @@
 package io.multimodalrag.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
+import io.multimodalrag.clip.TextEncoder;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
-/** CLIP embeddings for callers that keep their own index. */
+/** CLIP embeddings for callers that keep their own index; image and text vectors share one space. */
 @Path("/v1/embeddings")
 public class EmbeddingResource {
 
-    private final ImageEncoder encoder;
+    private static final String TEXT_EXAMPLE = "{\"input\": \"a red motorcycle\"} or {\"input\": [\"a cat\", \"a dog\"]}";
+
+    private final ImageEncoder imageEncoder;
+    private final TextEncoder textEncoder;
     private final ModelLoader models;
     private final UploadedImage uploads;
+    private final TextFields texts;
 
-    public EmbeddingResource(ImageEncoder encoder, ModelLoader models, UploadedImage uploads) {
-        this.encoder = encoder;
+    public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models,
+            UploadedImage uploads, TextFields texts) {
+        this.imageEncoder = imageEncoder;
+        this.textEncoder = textEncoder;
         this.models = models;
         this.uploads = uploads;
+        this.texts = texts;
     }
 
     /** An L2-normalised embedding. */
     public record ImageEmbedding(float[] embedding, int dimensions, String model) {
+    }
+
+    /** The body of a text-embedding request: one text, or a list of texts. */
+    public record TextEmbeddingRequest(
+            @Schema(oneOf = {String.class, String[].class}, required = true, examples = "a red motorcycle",
+                    description = "one text, or a list of texts; CLIP reads the first 77 tokens of each") JsonNode input) {
+    }
+
+    /** The embedding of the input at {@code index}, L2-normalised. */
+    public record TextEmbedding(float[] embedding, int index) {
+    }
+
+    /** One embedding per input, in input order. */
+    public record TextEmbeddings(List<TextEmbedding> data, int dimensions, String model) {
+        static TextEmbeddings of(List<float[]> vectors, String model) {
+            List<TextEmbedding> data = new ArrayList<>(vectors.size());
+            for (int i = 0; i < vectors.size(); i++) {
+                data.add(new TextEmbedding(vectors.get(i), i));
+            }
+            return new TextEmbeddings(data, vectors.get(0).length, model);
+        }
     }
 
     @POST
@@ -38,6 +72,20 @@ public class EmbeddingResource {
     public Uni<ImageEmbedding> image(@RestForm("image") FileUpload image) {
         java.nio.file.Path file = uploads.require(image);
         String model = models.require().name();
-        return encoder.encode(file).map(vector -> new ImageEmbedding(vector, vector.length, model));
+        return imageEncoder.encode(file).map(vector -> new ImageEmbedding(vector, vector.length, model));
+    }
+
+    @POST
+    @Path("/text")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Embed one or more texts with CLIP (L2-normalised, in the same space as images)")
+    public Uni<TextEmbeddings> text(TextEmbeddingRequest request) {
+        if (request == null) {
+            throw ApiException.badField("the body must be a JSON object such as " + TEXT_EXAMPLE);
+        }
+        List<String> inputs = texts.requireOneOrMore("input", request.input(), TEXT_EXAMPLE);
+        String model = models.require().name();
+        return textEncoder.encode(inputs).map(vectors -> TextEmbeddings.of(vectors, model));
     }
 }

@@ -66,8 +66,8 @@ public class ImageResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "List the knowledge base, page by page (page from 0, size 1 to 100)")
     public ImagePage list(@RestQuery("page") String page, @RestQuery("size") String size) {
-        int pageNumber = FormFields.bounded("page", page, 0, 0, Integer.MAX_VALUE);
-        int pageSize = FormFields.bounded("size", size, 20, 1, MAX_PAGE_SIZE);
+        int pageNumber = RequestFields.bounded("page", page, 0, 0, Integer.MAX_VALUE);
+        int pageSize = RequestFields.bounded("size", size, 20, 1, MAX_PAGE_SIZE);
         List<KnowledgeBaseEntry> entries = knowledgeBase.snapshot().entries();
         long from = Math.min((long) pageNumber * pageSize, entries.size());
         int to = (int) Math.min(from + pageSize, entries.size());

@@ -1,5 +1,9 @@
 package io.multimodalrag.api;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.multimodalrag.answer.NoReferenceFoundException;
 import io.multimodalrag.answer.UpstreamException;
 import io.multimodalrag.answer.VisionLlmNotConfiguredException;
@@ -135,11 +139,37 @@ public class ProblemMapper {
         return fields;
     }
 
+    /** A JSON body that does not parse, or does not fit the request type: 400, with where it went wrong. */
+    @ServerExceptionMapper
+    public Response json(JsonProcessingException e) {
+        JsonProcessingException syntaxError = e;
+        // Jackson wraps a syntax error found inside a member in a mapping exception.
+        while (!(syntaxError instanceof StreamReadException) && syntaxError.getCause() instanceof JsonProcessingException cause) {
+            syntaxError = cause;
+        }
+        JsonLocation location = syntaxError.getLocation();
+        String where = location == null || location.getLineNr() < 1 ? ""
+                : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+        String detail = syntaxError instanceof StreamReadException
+                ? "the request body is not valid JSON" + where
+                : "the request body is not a JSON object of the documented shape" + where + "; see /q/openapi";
+        return problem(ApiException.badField(detail).problem());
+    }
+
+    /** Replaces Quarkus' own mapper for this exception, which answers 400 with an empty body. */
+    @ServerExceptionMapper
+    public Response jsonShape(MismatchedInputException e) {
+        return json(e);
+    }
+
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
         int status = e.getResponse().getStatus();
         if (status >= 500) {
             return unexpected(e);
+        }
+        if (e.getCause() instanceof JsonProcessingException cause) {
+            return json(cause);
         }
         Response.Status.Family family = Response.Status.Family.familyOf(status);
         if (family != Response.Status.Family.CLIENT_ERROR) {
@@ -151,7 +181,8 @@ public class ProblemMapper {
             case 404 -> "no such resource; see /q/openapi for the API";
             case 405 -> "this method is not allowed on this resource; see /q/openapi";
             case 406 -> "the requested media type cannot be produced";
-            case 415 -> "unsupported content type; image uploads are multipart/form-data with a part named 'image'";
+            case 415 -> "unsupported content type; image uploads are multipart/form-data with a part named 'image', "
+                    + "text requests are application/json";
             default -> "the request is not valid";
         };
         return problem(Problem.of(status, slug(title), title, detail));

@@ -1,7 +1,9 @@
 package io.multimodalrag.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
+import io.multimodalrag.clip.TextEncoder;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
 import io.smallrye.mutiny.Uni;
@@ -12,23 +14,32 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
-/** Image → image search over the knowledge base. */
+/** Image → image and text → image search over the knowledge base. */
 @Path("/v1/search")
 public class SearchResource {
 
-    private final ImageEncoder encoder;
+    private static final String TEXT_EXAMPLE = "{\"query\": \"battery generator\", \"k\": 5}";
+
+    private final ImageEncoder imageEncoder;
+    private final TextEncoder textEncoder;
     private final KnowledgeBase knowledgeBase;
     private final ModelLoader models;
     private final UploadedImage uploads;
+    private final TextFields texts;
 
-    public SearchResource(ImageEncoder encoder, KnowledgeBase knowledgeBase, ModelLoader models, UploadedImage uploads) {
-        this.encoder = encoder;
+    public SearchResource(ImageEncoder imageEncoder, TextEncoder textEncoder, KnowledgeBase knowledgeBase,
+            ModelLoader models, UploadedImage uploads, TextFields texts) {
+        this.imageEncoder = imageEncoder;
+        this.textEncoder = textEncoder;
         this.knowledgeBase = knowledgeBase;
         this.models = models;
         this.uploads = uploads;
+        this.texts = texts;
     }
 
     /** One search result. */
@@ -42,6 +53,19 @@ public class SearchResource {
     public record SearchResponse(List<SearchResult> results, String model, long tookMs) {
     }
 
+    /**
+     * The body of a text search. Members are read as JSON nodes so that a wrong type is a 400 that
+     * names the member, never a silent conversion (1.5 to 1, 5 to "5").
+     */
+    public record TextSearchRequest(
+            @Schema(type = SchemaType.STRING, required = true, examples = "battery generator",
+                    description = "what to look for; CLIP reads the first 77 tokens") JsonNode query,
+            @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "100", defaultValue = "2",
+                    description = "how many results") JsonNode k,
+            @Schema(type = SchemaType.NUMBER, minimum = "-1", maximum = "1", defaultValue = "-1",
+                    description = "lowest cosine similarity returned") JsonNode minScore) {
+    }
+
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
@@ -50,11 +74,31 @@ public class SearchResource {
             @RestForm("minScore") String minScore) {
         long started = System.nanoTime();
         java.nio.file.Path file = uploads.require(image);
-        int topK = FormFields.k(k, 2);
-        float threshold = FormFields.minScore(minScore);
+        int topK = RequestFields.k(k, 2);
+        float threshold = RequestFields.minScore(minScore);
         String model = models.require().name();
-        return encoder.encode(file).map(query -> new SearchResponse(
-                knowledgeBase.search(query, topK, threshold).stream().map(SearchResult::of).toList(),
-                model, (System.nanoTime() - started) / 1_000_000));
+        return imageEncoder.encode(file).map(query -> answer(query, topK, threshold, model, started));
+    }
+
+    @POST
+    @Path("/text")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Find the knowledge-base images that best match a text (CLIP text → image)")
+    public Uni<SearchResponse> searchText(TextSearchRequest request) {
+        long started = System.nanoTime();
+        if (request == null) {
+            throw ApiException.badField("the body must be a JSON object such as " + TEXT_EXAMPLE);
+        }
+        String query = texts.require("query", request.query(), TEXT_EXAMPLE);
+        int topK = RequestFields.k(request.k(), 2);
+        float threshold = RequestFields.minScore(request.minScore());
+        String model = models.require().name();
+        return textEncoder.encode(query).map(vector -> answer(vector, topK, threshold, model, started));
+    }
+
+    private SearchResponse answer(float[] query, int k, float minScore, String model, long started) {
+        return new SearchResponse(knowledgeBase.search(query, k, minScore).stream().map(SearchResult::of).toList(),
+                model, (System.nanoTime() - started) / 1_000_000);
     }
 }

@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -89,9 +90,10 @@ public final class ClipModel implements AutoCloseable {
             vision = environment.createSession(modelFiles.vision().toString(), options(device, intraOpThreads));
             Optional<TextTower> text = Optional.empty();
             if (modelFiles.text().isPresent()) {
+                ClipTokenizer tokenizer = tokenizerFor(modelFiles.dir());
                 OrtSession textSession = environment.createSession(modelFiles.text().get().toString(),
                         options(device, intraOpThreads));
-                text = Optional.of(new TextTower(textSession));
+                text = Optional.of(new TextTower(textSession, tokenizer));
             }
             return new ClipModel(environment, vision, text, device, modelFiles.name(), modelFiles.vision());
         } catch (OrtException e) {
@@ -101,6 +103,15 @@ public final class ClipModel implements AutoCloseable {
         } catch (RuntimeException e) {
             closeQuietly(vision);
             throw e;
+        }
+    }
+
+    private static ClipTokenizer tokenizerFor(Path dir) {
+        try {
+            return ClipTokenizer.forModelFolder(dir);
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            throw new ModelUnavailableException("the tokenizer files in '" + dir + "' cannot be used (" + e.getMessage()
+                    + "); restore vocab.json and merges.txt from the export, or remove both to use CLIP's own vocabulary", e);
         }
     }
 
@@ -145,15 +156,30 @@ public final class ClipModel implements AutoCloseable {
     }
 
     /**
-     * Embeds a batch of token sequences.
+     * Embeds a batch of tokenized texts in one run.
      *
-     * @param tokenIds {@code batch × contextLength} token ids, padded
+     * @param texts each {@link #contextLength()} ids long, from {@link #tokenizer()}
      * @return one L2-normalised embedding per text
+     * @throws ModelUnavailableException when the model has no text tower
      */
-    public float[][] embedTexts(long[][] tokenIds) {
-        TextTower text = textTower.orElseThrow(() -> new ModelUnavailableException(
-                "the model folder has no text tower (text_model.onnx); text search needs one"));
-        return text.embed(environment, tokenIds);
+    public float[][] embedTexts(List<TokenizedText> texts) {
+        return requireTextTower().embed(environment, texts);
+    }
+
+    /**
+     * The tokenizer that goes with the text tower: the export's own vocabulary files, or CLIP's.
+     *
+     * @throws ModelUnavailableException when the model has no text tower
+     */
+    public ClipTokenizer tokenizer() {
+        return requireTextTower().tokenizer;
+    }
+
+    private TextTower requireTextTower() {
+        return textTower.orElseThrow(() -> new ModelUnavailableException("the model folder '" + name
+                + "' has no text tower (text_model.onnx), so text search and text embeddings are unavailable; run "
+                + "onnx-models/download.sh to fetch the complete export, or put text_model.onnx beside the vision "
+                + "tower (see onnx-models/README.md). Image endpoints are not affected"));
     }
 
     private static float[][] matrix(OrtSession.Result result, String outputName, int batch) throws OrtException {
@@ -252,17 +278,19 @@ public final class ClipModel implements AutoCloseable {
         return java.util.Arrays.toString(shape).replace("-1", "?");
     }
 
-    /** The text tower's session and its input names, read from metadata. */
+    /** The text tower's session, its input names read from metadata, and its tokenizer. */
     private static final class TextTower {
         private final OrtSession session;
+        private final ClipTokenizer tokenizer;
         private final String idsInput;
         private final Optional<String> maskInput;
         private final String output;
         private final int contextLength;
         private final int dimensions;
 
-        TextTower(OrtSession session) throws OrtException {
+        TextTower(OrtSession session, ClipTokenizer tokenizer) throws OrtException {
             this.session = session;
+            this.tokenizer = tokenizer;
             Map<String, NodeInfo> inputs = session.getInputInfo();
             this.idsInput = inputs.containsKey("input_ids") ? "input_ids" : inputs.keySet().iterator().next();
             this.maskInput = inputs.containsKey("attention_mask") ? Optional.of("attention_mask") : Optional.empty();
@@ -274,17 +302,19 @@ public final class ClipModel implements AutoCloseable {
             this.dimensions = (int) tensorInfo(outputs.get(output)).getShape()[1];
         }
 
-        float[][] embed(OrtEnvironment environment, long[][] tokenIds) {
-            int batch = tokenIds.length;
+        float[][] embed(OrtEnvironment environment, List<TokenizedText> texts) {
+            int batch = texts.size();
             LongBuffer ids = LongBuffer.allocate(batch * contextLength);
             LongBuffer mask = LongBuffer.allocate(batch * contextLength);
-            for (long[] row : tokenIds) {
-                if (row.length != contextLength) {
-                    throw new IllegalArgumentException("expected " + contextLength + " token ids, got " + row.length);
+            for (TokenizedText text : texts) {
+                if (text.ids().length != contextLength) {
+                    throw new IllegalArgumentException("expected " + contextLength + " token ids, got " + text.ids().length);
                 }
-                ids.put(row);
-                for (long id : row) {
-                    mask.put(id == 0 ? 0 : 1);
+                ids.put(text.ids());
+                // From the token count, not from the ids: token 0 ('!') is also the padding value,
+                // and Hugging Face exports pad with the end token.
+                for (int position = 0; position < contextLength; position++) {
+                    mask.put(position < text.length() ? 1 : 0);
                 }
             }
             ids.flip();
@@ -304,8 +334,8 @@ public final class ClipModel implements AutoCloseable {
         }
     }
 
-    /** Files of one model export. */
-    public record ModelFiles(String name, Path vision, Optional<Path> text) {
+    /** Files of one model export; {@code dir} also holds the tokenizer's vocabulary, if it has its own. */
+    public record ModelFiles(String name, Path dir, Path vision, Optional<Path> text) {
 
         /**
          * Finds the towers in {@code dir}: Hugging Face's {@code onnx/} layout or a flat folder.
@@ -323,7 +353,7 @@ public final class ClipModel implements AutoCloseable {
                     dir.resolve("text.onnx")).stream().filter(Files::isRegularFile).findFirst();
             Path fileName = dir.toAbsolutePath().normalize().getFileName();
             String name = fileName == null ? "clip" : fileName.toString();
-            return Optional.of(new ModelFiles(name, vision.get(), text));
+            return Optional.of(new ModelFiles(name, dir, vision.get(), text));
         }
     }
 }

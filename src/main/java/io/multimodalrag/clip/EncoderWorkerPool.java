@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The bounded pool on which images are decoded, preprocessed and embedded, so that the event loop
- * never waits for CPU-heavy work. A full queue rejects new work at once (the API answers 503 with
+ * The bounded pool on which images are decoded, preprocessed and embedded and texts tokenized and
+ * embedded, so that the event loop never waits for CPU-heavy work. A full queue rejects new work at once (the API answers 503 with
  * Retry-After) instead of letting latency grow without bound.
  */
 @ApplicationScoped

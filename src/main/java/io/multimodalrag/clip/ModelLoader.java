@@ -52,7 +52,9 @@ public class ModelLoader {
             ClipModel model = open();
             state = new State(Status.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
-                    model.device(), model.imageSize(), model.dimensions(), model.hasTextTower() ? "present" : "absent");
+                    model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
+                            ? "present (vocabulary: " + model.tokenizer().source() + ")"
+                            : "absent (text search and text embeddings answer 503)");
         } catch (ModelUnavailableException | ModelDownloadException e) {
             fail(e.getMessage());
         } catch (RuntimeException | LinkageError e) {

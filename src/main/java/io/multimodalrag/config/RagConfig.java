@@ -52,6 +52,9 @@ public interface RagConfig {
     /** Questions answered from the knowledge base. */
     Ask ask();
 
+    /** Texts sent to the text endpoints. */
+    Text text();
+
     /** Where the CLIP model lives and how ONNX Runtime runs it. */
     interface Model {
         /**
@@ -134,11 +137,14 @@ public interface RagConfig {
 
     /** The worker pool that decodes, preprocesses and runs the model. */
     interface Encoder {
-        /** Images per ONNX Runtime run when embedding the knowledge base. */
+        /**
+         * Inputs per ONNX Runtime run: images when embedding the knowledge base, texts of one
+         * text-embedding request.
+         */
         @WithDefault("16")
         int maxBatch();
 
-        /** Threads decoding and preprocessing images; default: the number of available cores. */
+        /** Threads decoding, preprocessing and embedding images and texts; default: the number of available cores. */
         OptionalInt workerThreads();
 
         /** Encode requests that may wait for a worker; beyond this the service answers 503. */
@@ -209,5 +215,20 @@ public interface RagConfig {
          */
         @WithDefault("false")
         boolean requireMatch();
+    }
+
+    /** Limits on the texts of POST /v1/search/text and POST /v1/embeddings/text. */
+    interface Text {
+        /**
+         * Longest accepted text in characters (Unicode code points); a longer one gets 400. CLIP reads
+         * at most 77 tokens (roughly 50 English words) and drops the rest, so this only refuses texts
+         * that could never be read whole, before any work is spent on them.
+         */
+        @WithDefault("1000")
+        int maxLength();
+
+        /** Most texts in one text-embedding request; more get 400. */
+        @WithDefault("64")
+        int maxInputs();
     }
 }

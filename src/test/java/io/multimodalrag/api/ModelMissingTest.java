@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.not;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,13 @@ class ModelMissingTest {
                     .body("title", equalTo("CLIP model not available"))
                     .body("detail", containsString("onnx-models/download.sh"))
                     .body("detail", not(containsString("Exception")));
+        }
+        for (String path : new String[] {"/v1/search/text", "/v1/embeddings/text"}) {
+            given().contentType(ContentType.JSON).body("{\"query\": \"a cat\", \"input\": \"a cat\"}").when().post(path)
+                    .then()
+                    .statusCode(503)
+                    .contentType(Problem.MEDIA_TYPE)
+                    .body("detail", containsString("onnx-models/download.sh"));
         }
     }
 

@@ -147,6 +147,16 @@ class WebPageTest {
     }
 
     @Test
+    void aTypedQueryListsPhotos() throws IOException {
+        browser.findElement(By.id("tab-text")).click();
+        WebElement query = browser.findElement(By.id("text-query"));
+        assertEquals("auto", query.getAttribute("dir"));
+        query.sendKeys("یک گربه روی میز", org.openqa.selenium.Keys.ENTER);
+        waitFor().until(d -> cardIds("text-results").size() == 10);
+        screenshot("text-search");
+    }
+
+    @Test
     void theKnowledgeBaseIsBrowsablePageByPage() throws IOException {
         browser.findElement(By.id("tab-kb")).click();
         waitFor().until(ExpectedConditions.textToBePresentInElementLocated(By.id("kb-page"), "Page 1 of 3 (29 images)"));

@@ -3,6 +3,7 @@ package io.multimodalrag.clip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +48,10 @@ class ClipModelTest {
         try (ClipModel model = open(PLAIN)) {
             assertEquals(160, model.imageSize());
             assertFalse(model.hasTextTower());
-            assertThrows(ModelUnavailableException.class, () -> model.embedTexts(new long[1][77]));
+            ModelUnavailableException noTextTower = assertThrows(ModelUnavailableException.class,
+                    () -> model.embedTexts(List.of(new TokenizedText(new long[77], 2))));
+            assertTrue(noTextTower.getMessage().contains("no text tower (text_model.onnx)"), noTextTower.getMessage());
+            assertThrows(ModelUnavailableException.class, model::tokenizer);
         }
         checkImageEmbeddings(PLAIN);
     }
@@ -54,18 +60,28 @@ class ClipModelTest {
     void textEmbeddingsMatchTheReference() throws IOException {
         JsonNode expected = expected(TINY).get("text");
         JsonNode ids = expected.get("input_ids");
-        long[][] tokens = new long[ids.size()][];
+        List<TokenizedText> tokens = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
-            tokens[i] = new long[ids.get(i).size()];
-            for (int j = 0; j < tokens[i].length; j++) {
-                tokens[i][j] = ids.get(i).get(j).asLong();
+            long[] row = new long[ids.get(i).size()];
+            int length = 0;
+            for (int j = 0; j < row.length; j++) {
+                row[j] = ids.get(i).get(j).asLong();
+                length += expected.get("attention_mask").get(i).get(j).asInt();
             }
+            tokens.add(new TokenizedText(row, length));
         }
         try (ClipModel model = open(TINY)) {
             float[][] embeddings = model.embedTexts(tokens);
-            for (int i = 0; i < tokens.length; i++) {
+            for (int i = 0; i < tokens.size(); i++) {
                 assertArrayEquals(floats(expected.get("text_embeds_normalized").get(i)), embeddings[i], 1e-4f);
             }
+        }
+    }
+
+    @Test
+    void theTokenizerOfAFolderWithoutVocabularyFilesIsClipsOwn() {
+        try (ClipModel model = open(TINY)) {
+            assertSame(ClipTokenizer.bundled(), model.tokenizer());
         }
     }
 

@@ -1,0 +1,53 @@
+package io.multimodalrag.clip;
+
+import io.multimodalrag.config.RagConfig;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns texts into L2-normalised CLIP embeddings on the {@link EncoderWorkerPool}: tokenize with the
+ * model's {@link ClipTokenizer}, run the text tower on up to {@code rag.encoder.max-batch} texts at
+ * a time. The only caller of {@link ClipModel#embedTexts}. A model without a text tower fails with
+ * a {@link ModelUnavailableException} that says how to get one; images are not affected.
+ */
+@ApplicationScoped
+public class TextEncoder {
+
+    private final ModelLoader models;
+    private final EncoderWorkerPool workers;
+    private final int maxBatch;
+
+    public TextEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config) {
+        this.models = models;
+        this.workers = workers;
+        this.maxBatch = Math.max(1, config.encoder().maxBatch());
+    }
+
+    /** Embeds one text. */
+    public Uni<float[]> encode(String text) {
+        return encode(List.of(text)).map(embeddings -> embeddings.get(0));
+    }
+
+    /** Embeds several texts, in order, batched into as few text-tower runs as the batch size allows. */
+    public Uni<List<float[]>> encode(List<String> texts) {
+        List<String> copy = List.copyOf(texts);
+        return Uni.createFrom().item(() -> encodeNow(copy)).runSubscriptionOn(workers.executor());
+    }
+
+    private List<float[]> encodeNow(List<String> texts) {
+        ClipModel model = models.require();
+        ClipTokenizer tokenizer = model.tokenizer();
+        int contextLength = model.contextLength();
+        List<float[]> embeddings = new ArrayList<>(texts.size());
+        for (int from = 0; from < texts.size(); from += maxBatch) {
+            List<TokenizedText> batch = texts.subList(from, Math.min(texts.size(), from + maxBatch)).stream()
+                    .map(text -> tokenizer.tokenize(text, contextLength))
+                    .toList();
+            embeddings.addAll(Arrays.asList(model.embedTexts(batch)));
+        }
+        return embeddings;
+    }
+}
