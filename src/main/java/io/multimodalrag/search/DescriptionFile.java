@@ -5,10 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,44 +87,16 @@ final class DescriptionFile {
         }
     }
 
-    /** Replaces the file's content with {@code lines} atomically: temp file, force, rename, force the folder. */
+    /** Replaces the file's content with {@code lines} atomically (see {@link DurableFiles#replace}). */
     void rewrite(List<String> lines) {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         StringBuilder text = new StringBuilder();
         for (String line : lines) {
             text.append(line).append('\n');
         }
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            try {
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            forceDirectory(file.toAbsolutePath().getParent());
+            DurableFiles.replace(file, text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the next rewrite overwrites it; it is never read
-            }
             throw new UncheckedIOException("cannot rewrite " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Forces a folder's entries (a rename, a new file) to disk where the platform allows it. */
-    static void forceDirectory(Path directory) {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.debugf("cannot force folder %s to disk: %s", directory, e.getMessage());
         }
     }
 

@@ -12,12 +12,9 @@ import io.multimodalrag.image.ImageDecoder;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -377,7 +374,7 @@ public class KnowledgeBase {
         return dir;
     }
 
-    /** Writes an image atomically (temp file, force, rename); an identical file already there is kept. */
+    /** Writes an image atomically (see {@link DurableFiles#replace}); an identical file already there is kept. */
     private static void writeImage(Path file, byte[] image) {
         try {
             Files.createDirectories(file.getParent());
@@ -385,17 +382,7 @@ public class KnowledgeBase {
                     && Arrays.equals(Files.readAllBytes(file), image)) {
                 return;
             }
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(image);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            DescriptionFile.forceDirectory(file.getParent());
+            DurableFiles.replace(file, image);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot store the image in " + file.getParent() + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,61 @@
+package io.multimodalrag.search;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import org.jboss.logging.Logger;
+
+/**
+ * Writes that survive a crash: a file is replaced by writing a temporary sibling, forcing it to
+ * disk, renaming it over the target and forcing the folder, so a reader sees the old content or
+ * the new one, never a mix.
+ */
+final class DurableFiles {
+
+    private static final Logger LOG = Logger.getLogger(DurableFiles.class);
+
+    private DurableFiles() {
+    }
+
+    /** Replaces {@code target}'s content with {@code content} atomically; the temporary file never outlives a failure. */
+    static void replace(Path target, byte[] content) throws IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            forceDirectory(target.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // the next write overwrites it; it is never read
+            }
+            throw e;
+        }
+    }
+
+    /** Forces a folder's entries (a rename, a new file) to disk where the platform allows it. */
+    static void forceDirectory(Path directory) {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debugf("cannot force folder %s to disk: %s", directory, e.getMessage());
+        }
+    }
+}
