@@ -94,6 +94,18 @@ class KubernetesManifestsTest {
         return found.get(0);
     }
 
+    private static JsonNode kustomization(Path folder) {
+        List<Document> documents = ManifestFiles.read(folder.resolve("kustomization.yaml"));
+        assertEquals(1, documents.size());
+        return documents.get(0).node();
+    }
+
+    private static List<String> textList(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(n -> texts.add(n.asText()));
+        return texts;
+    }
+
     private static Deployment deployment() {
         return only(BASE, "Deployment").as(Deployment.class);
     }
@@ -196,7 +208,7 @@ class KubernetesManifestsTest {
             }
         }
         Set<String> listed = new TreeSet<>();
-        only(BASE, "Kustomization").node().path("resources").forEach(r -> listed.add(r.asText()));
+        listed.addAll(textList(kustomization(BASE).path("resources")));
         Set<String> present = new TreeSet<>();
         for (Path file : ManifestFiles.yamlFiles(BASE)) {
             if (!file.getFileName().toString().startsWith("kustomization.")) {
@@ -435,9 +447,11 @@ class KubernetesManifestsTest {
         for (Container container : containers) {
             assertTrue(container.getImage().startsWith(IMAGE_PLACEHOLDER + ":"), container.getName() + ": " + container.getImage());
         }
-        JsonNode baseImages = only(BASE, "Kustomization").node().path("images");
-        assertEquals(IMAGE_PLACEHOLDER, baseImages.path(0).path("name").asText());
-        JsonNode gpuImages = only(GPU, "Kustomization").node().path("images");
+        JsonNode cpuImages = kustomization(KUBERNETES).path("images");
+        assertEquals(IMAGE_PLACEHOLDER, cpuImages.path(0).path("name").asText());
+        assertEquals(List.of("base"), textList(kustomization(KUBERNETES).path("resources")), "the CPU deployment is the base");
+        JsonNode gpuImages = kustomization(GPU).path("images");
+        assertEquals(List.of("../base"), textList(kustomization(GPU).path("resources")), "the GPU overlay patches the base");
         assertEquals(IMAGE_PLACEHOLDER, gpuImages.path(0).path("name").asText());
         assertEquals(IMAGE_PLACEHOLDER + "-gpu", gpuImages.path(0).path("newName").asText(), "the GPU overlay runs Dockerfile.gpu's image");
     }
@@ -454,7 +468,7 @@ class KubernetesManifestsTest {
         assertNotNull(serviceContainer(deployment).getResources().getRequests().get("cpu"),
                 "CPU utilisation is measured against the CPU request");
         boolean replicasRemoved = false;
-        for (JsonNode patch : only(BASE, "Kustomization").node().path("patches")) {
+        for (JsonNode patch : kustomization(BASE).path("patches")) {
             replicasRemoved |= patch.path("patch").asText().contains("path: /spec/replicas")
                     && patch.path("patch").asText().contains("op: remove");
         }
