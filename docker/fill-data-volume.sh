@@ -14,7 +14,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-download=${DOWNLOAD_SCRIPT:-$here/../onnx-models/download.sh}
+# The images put download.sh beside this script; the repository keeps it in onnx-models/.
+if [[ -f $here/download.sh ]]; then download=$here/download.sh; else download=$here/../onnx-models/download.sh; fi
 model_dir=${RAG_MODEL_DIR:?set RAG_MODEL_DIR to the model folder on the data volume}
 variant=${RAG_MODEL_VARIANT:-fp32}
 descriptions=${RAG_KNOWLEDGE_BASE_DESCRIPTIONS:?set RAG_KNOWLEDGE_BASE_DESCRIPTIONS to description.jsonl on the data volume}
