@@ -2,6 +2,7 @@ package io.multimodalrag;
 
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.search.KnowledgeBase;
+import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,11 +12,21 @@ import org.jboss.logging.Logger;
  * Loads the model, then the knowledge base, on a background thread, so that the HTTP server is up
  * at once: liveness answers immediately, readiness turns UP when both are loaded, and the startup
  * probe turns UP when loading has finished either way.
+ *
+ * <p>In dev mode a live reload restarts the application inside the request that found the change;
+ * there loading runs before the restart completes, so that the request is answered by the reloaded
+ * code instead of a 503 "still loading". It is cheap then: the embedding cache holds every vector.
  */
 @ApplicationScoped
 public class StartupSequence {
 
     private static final Logger LOG = Logger.getLogger(StartupSequence.class);
+
+    /**
+     * Set on the first start of the JVM. Dev mode restarts the application in a new class loader
+     * but the same JVM, so statics are fresh while system properties survive.
+     */
+    private static final String STARTED_BEFORE = "io.multimodalrag.started-before";
 
     private final ModelLoader models;
     private final KnowledgeBase knowledgeBase;
@@ -27,6 +38,11 @@ public class StartupSequence {
     }
 
     void onStart(@Observes StartupEvent event) {
+        boolean restart = System.getProperties().putIfAbsent(STARTED_BEFORE, "true") != null;
+        if (restart && LaunchMode.current() == LaunchMode.DEVELOPMENT) {
+            run();
+            return;
+        }
         Thread loader = new Thread(this::run, "startup-loader");
         loader.setDaemon(true);
         loader.start();

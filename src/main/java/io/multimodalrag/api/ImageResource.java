@@ -3,6 +3,7 @@ package io.multimodalrag.api;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.KnowledgeBaseEntry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.security.RolesAllowed;
@@ -51,6 +52,8 @@ public class ImageResource {
     }
 
     /** A knowledge-base entry as clients see it. */
+    // Also sent inside the 409 problem body, a Map the native build cannot trace to this type.
+    @RegisterForReflection
     public record ImageEntry(String id, String imagePath, String description, String mediaType, String contentUrl) {
         static ImageEntry of(KnowledgeBaseEntry entry) {
             return new ImageEntry(entry.id(), entry.imagePath(), entry.description(), entry.mediaType(),

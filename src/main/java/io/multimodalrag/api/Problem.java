@@ -1,5 +1,7 @@
 package io.multimodalrag.api;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * An RFC 9457 problem detail, the one error shape of every endpoint ({@code application/problem+json}).
  *
@@ -8,6 +10,8 @@ package io.multimodalrag.api;
  * @param status the HTTP status
  * @param detail what went wrong this time and, where possible, what to do about it
  */
+// Returned inside Response entities, which the native build cannot trace to a JSON writer.
+@RegisterForReflection
 public record Problem(String type, String title, int status, String detail) {
 
     /** The media type of problem responses. */

@@ -105,10 +105,16 @@ public class ModelLoader {
                     throw new ModelUnavailableException("rag.model.device=cuda but this build of ONNX Runtime has no CUDA "
                             + "provider; build with -Pgpu or set rag.model.device=auto");
                 }
-                return ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                try {
+                    return ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                } catch (ModelUnavailableException e) {
+                    CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
+                    throw new ModelUnavailableException("rag.model.device=cuda but CUDA is not usable (" + why.label()
+                            + "): " + why.explanation() + ". " + e.getMessage(), e);
+                }
             case "auto":
                 if (!ClipModel.cudaProviderAvailable()) {
-                    LOG.info("running CLIP on the CPU: this build of ONNX Runtime has no CUDA provider (build with -Pgpu)");
+                    LOG.infof("running CLIP on the CPU: %s", CudaFallback.noGpuBuild().explanation());
                     return ClipModel.open(files, ClipModel.Device.CPU, threads);
                 }
                 try {
@@ -116,7 +122,11 @@ public class ModelLoader {
                     LOG.info("running CLIP on CUDA (rag.model.device=auto found a GPU)");
                     return model;
                 } catch (ModelUnavailableException e) {
-                    LOG.warnf("CUDA is not usable, running CLIP on the CPU instead: %s", e.getMessage());
+                    // The GPU build on a machine without a usable GPU: say which of driver, device or
+                    // libraries is missing, so that an operator who expected CUDA knows what to fix.
+                    CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
+                    LOG.warnf("CUDA is not usable (%s), running CLIP on the CPU instead: %s. ONNX Runtime said: %s",
+                            why.label(), why.explanation(), e.getMessage());
                     return ClipModel.open(files, ClipModel.Device.CPU, threads);
                 }
             default:
