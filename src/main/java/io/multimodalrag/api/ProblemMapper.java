@@ -10,6 +10,7 @@ import io.multimodalrag.answer.VisionLlmNotConfiguredException;
 import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
+import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.UnknownEntryException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -88,6 +89,11 @@ public class ProblemMapper {
         Map<String, Object> body = problemFields(Problem.of(409, "duplicate", "Already in the knowledge base", e.getMessage()));
         body.put("existing", ImageResource.ImageEntry.of(e.existing()));
         return Response.status(409).type(Problem.MEDIA_TYPE).entity(body).build();
+    }
+
+    @ServerExceptionMapper
+    public Response storage(KnowledgeBaseStorageException e) {
+        return problem(Problem.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage()));
     }
 
     @ServerExceptionMapper

@@ -251,6 +251,8 @@ public class KnowledgeBase {
             snapshot = Snapshot.of(entries, current.matrix().withRowsAppended(embedding));
             LOG.infof("added knowledge-base image %s (%s)", id, imagePath);
             return entry;
+        } catch (java.io.UncheckedIOException e) {
+            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
@@ -272,6 +274,8 @@ public class KnowledgeBase {
             snapshot = Snapshot.of(entries, current.matrix());
             LOG.infof("updated the description of knowledge-base image %s", id);
             return updated;
+        } catch (java.io.UncheckedIOException e) {
+            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
@@ -304,9 +308,21 @@ public class KnowledgeBase {
             }
             LOG.infof("removed knowledge-base image %s (%s)", id, old.imagePath());
             return old;
+        } catch (java.io.UncheckedIOException e) {
+            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private KnowledgeBaseStorageException storageFailure(java.io.UncheckedIOException e) {
+        LOG.errorf("a knowledge-base write failed, nothing was changed: %s", e.getMessage());
+        String reason = e.getCause() instanceof java.nio.file.AccessDeniedException
+                || String.valueOf(e.getCause().getMessage()).contains("Read-only file system")
+                ? "its files are read-only here (a read-only volume, or no write permission)"
+                : "its files cannot be written (the service log says why)";
+        return new KnowledgeBaseStorageException("the knowledge base could not be changed: " + reason
+                + "; send writes to the instance that owns description.jsonl", e);
     }
 
     private void requireReady() {

@@ -253,6 +253,25 @@ class KnowledgeBaseWriteTest {
     }
 
     @Test
+    void aStorageFailureIsA503AndChangesNothing() throws IOException {
+        int before = given().get("/v1/images").path("total");
+        Path aside = ROOT.resolve("description.jsonl.aside");
+        Files.move(JSONL, aside);
+        Files.createDirectory(JSONL); // appending to a folder fails like a read-only volume would
+        try {
+            admin().multiPart("image", "s.png", uniqueImage()).multiPart("description", "cannot be stored")
+                    .when().post("/v1/images").then()
+                    .statusCode(503).contentType(Problem.MEDIA_TYPE)
+                    .body("type", equalTo("urn:multimodal-rag:problem:storage-unavailable"))
+                    .body("detail", not(containsString("Exception")));
+        } finally {
+            Files.delete(JSONL);
+            Files.move(aside, JSONL);
+        }
+        given().get("/v1/images").then().body("total", equalTo(before));
+    }
+
+    @Test
     void writesNeedTheAdminToken() {
         given().multiPart("image", "a.png", uniqueImage()).multiPart("description", "anonymous")
                 .when().post("/v1/images").then()
