@@ -99,25 +99,25 @@ public class ModelLoader {
         switch (device) {
             case "cpu":
                 LOG.info("running CLIP on the CPU (rag.model.device=cpu)");
-                return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
             case "cuda":
                 if (!ClipModel.cudaProviderAvailable()) {
                     throw new ModelUnavailableException("rag.model.device=cuda but this build of ONNX Runtime has no CUDA "
                             + "provider; build with -Pgpu or set rag.model.device=auto");
                 }
-                return ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                return ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
             case "auto":
                 if (!ClipModel.cudaProviderAvailable()) {
                     LOG.info("running CLIP on the CPU: this build of ONNX Runtime has no CUDA provider (build with -Pgpu)");
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
                 try {
-                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
                     LOG.info("running CLIP on CUDA (rag.model.device=auto found a GPU)");
                     return model;
                 } catch (ModelUnavailableException e) {
                     LOG.warnf("CUDA is not usable, running CLIP on the CPU instead: %s", e.getMessage());
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
             default:
                 throw new ModelUnavailableException("rag.model.device is '" + device + "'; use auto, cpu or cuda");

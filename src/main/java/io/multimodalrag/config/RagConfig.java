@@ -76,6 +76,14 @@ public interface RagConfig {
         /** ONNX Runtime intra-op threads per session; default: the number of available cores. */
         OptionalInt intraOpThreads();
 
+        /**
+         * Whether ONNX Runtime's intra-op threads spin-wait for work between operators and runs.
+         * Spinning shaves a little latency off each operator but burns the cores that decoding
+         * needs; off by default.
+         */
+        @WithDefault("false")
+        boolean allowSpinning();
+
         /** Fetching the model when it is missing at start-up. */
         Download download();
     }
