@@ -82,8 +82,10 @@ public class ImageEncoder {
                         current.batches().close();
                     }
                     ClipPreprocessor pre = preprocessorFor(model);
-                    ImageBatchQueue batches = new ImageBatchQueue((bytes, slot) -> pre.preprocess(decoder.decode(bytes), slot),
-                            model::embedImages, workers.executor(), 3 * pre.imageSize() * pre.imageSize(), maxBatch, maxWaitNanos, queueSize);
+                    int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
+                    ImageBatchQueue batches = new ImageBatchQueue(
+                            (bytes, slot) -> pre.preprocess(decoder.decode(bytes), slot), model::embedImages,
+                            workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
                     queue = current;
                 }
