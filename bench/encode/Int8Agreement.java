@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 /**
  * Agreement of the int8 vision tower with the float32 one, and where the time of one image goes.
  *
- *   java -cp "target/classes:target/quarkus-app/lib/main/*" bench/encode/Int8Agreement.java MODEL_DIR THREADS
+ *   java -cp "target/classes:target/quarkus-app/lib/main/*:target/quarkus-app/lib/boot/*" bench/encode/Int8Agreement.java MODEL_DIR THREADS
  *
  * The benchmark set: every demo image of image_database/ and six variants of it (mirrored, four
  * corner crops of 80 %, a centre crop of 60 %), 7 × 29 = 203 images. Prints the cosine between

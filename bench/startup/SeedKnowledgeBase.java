@@ -16,7 +16,7 @@ import javax.imageio.ImageIO;
  * and a warm embedding cache for it (CACHE_DIR) under the fingerprint the service computes for
  * VISION_FILE, so that the service starts without embedding anything.
  *
- *   java -cp "target/classes:target/quarkus-app/lib/main/*" bench/startup/SeedKnowledgeBase.java KB_DIR CACHE_DIR VISION_FILE COUNT
+ *   java -cp "target/classes:target/quarkus-app/lib/main/*:target/quarkus-app/lib/boot/*" bench/startup/SeedKnowledgeBase.java KB_DIR CACHE_DIR VISION_FILE COUNT
  *
  * The cached vectors are random unit vectors of 512 dimensions, written through the service's own
  * EmbeddingCache: start-up reads, checks and copies them exactly as it would real embeddings (their

@@ -21,7 +21,7 @@ work=target/bench-startup
 [ -f "$model/vision_model_quantized.onnx" ] || /usr/bin/python3 tools/quantize_vision.py "$model/vision_model.onnx"
 java_opts=()
 if java -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])'; then java_opts+=(--enable-native-access=ALL-UNNAMED); fi
-cp="target/classes:target/quarkus-app/lib/main/*"
+cp="target/classes:target/quarkus-app/lib/main/*:target/quarkus-app/lib/boot/*"
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
 now() { date +%s.%N; }
