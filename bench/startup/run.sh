@@ -7,7 +7,8 @@
 # cache for each variant's vision tower (bench/startup/SeedKnowledgeBase.java), then, per variant
 # (fp32, int8), starts the packaged service RUNS times (default 3) and prints the time from launch
 # to /q/health/ready UP, VmRSS and VmHWM once ready, and issue 6's memory budget:
-# 1.5 × model files + 1.1 × embedding matrix + 400 MB. Only 127.0.0.1 is contacted.
+# 1.5 × model files + 1.1 × embedding matrix + 400 MB. Only 127.0.0.1 is contacted. Extra JVM
+# options (e.g. a heap limit) go in BENCH_JAVA_OPTS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,7 +20,7 @@ jar=target/quarkus-app/quarkus-run.jar
 work=target/bench-startup
 [ -f "$jar" ] || ./mvnw -q package -DskipTests
 [ -f "$model/vision_model_quantized.onnx" ] || /usr/bin/python3 tools/quantize_vision.py "$model/vision_model.onnx"
-java_opts=()
+read -r -a java_opts <<<"${BENCH_JAVA_OPTS:-}"
 if java -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])'; then java_opts+=(--enable-native-access=ALL-UNNAMED); fi
 cp="target/classes:target/quarkus-app/lib/main/*:target/quarkus-app/lib/boot/*"
 pid=
