@@ -82,17 +82,22 @@ public final class ClipModel implements AutoCloseable {
         });
     }
 
-    /** Opens the towers found in {@code modelFiles} on {@code device}. */
+    /** Opens the towers found in {@code modelFiles} on {@code device}, intra-op threads not spinning. */
     public static ClipModel open(ModelFiles modelFiles, Device device, int intraOpThreads) {
+        return open(modelFiles, device, intraOpThreads, false);
+    }
+
+    /** Opens the towers found in {@code modelFiles} on {@code device}. */
+    public static ClipModel open(ModelFiles modelFiles, Device device, int intraOpThreads, boolean allowSpinning) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession vision = null;
         try {
-            vision = environment.createSession(modelFiles.vision().toString(), options(device, intraOpThreads));
+            vision = environment.createSession(modelFiles.vision().toString(), options(device, intraOpThreads, allowSpinning));
             Optional<TextTower> text = Optional.empty();
             if (modelFiles.text().isPresent()) {
                 ClipTokenizer tokenizer = tokenizerFor(modelFiles.dir());
                 OrtSession textSession = environment.createSession(modelFiles.text().get().toString(),
-                        options(device, intraOpThreads));
+                        options(device, intraOpThreads, allowSpinning));
                 text = Optional.of(new TextTower(textSession, tokenizer));
             }
             return new ClipModel(environment, vision, text, device, modelFiles.name(), modelFiles.vision());
@@ -116,17 +121,40 @@ public final class ClipModel implements AutoCloseable {
     }
 
     /**
-     * Session options. Graph optimisations at the highest level fuse attention and layer norm;
-     * sequential execution with intra-op parallelism suits a transformer's chain of big MatMuls
-     * better than inter-op parallelism; the CUDA provider is appended first so that ONNX Runtime
-     * places every node it supports on the GPU and the rest on the CPU.
+     * Session options, tuned for CPU inference of one batch at a time:
+     * <ul>
+     * <li>Graph optimisation level ALL: fuses attention, LayerNorm and GELU, and in the int8 tower
+     * turns each DynamicQuantizeLinear → MatMulInteger → Cast → Mul chain into one
+     * DynamicQuantizeMatMul kernel (VNNI/AMX). Optimising takes about a second at start-up; an
+     * optimised-model file is not written, because it would be tied to this CPU and ONNX Runtime
+     * version and the start-up gain is small next to hashing the model for the embedding cache.</li>
+     * <li>Sequential execution, inter-op threads 1, intra-op threads = cores: a ViT is a chain of
+     * large MatMuls with nothing to run side by side, so every core goes into each operator. Only
+     * the {@link ImageBatchQueue}'s single inference thread runs the vision tower for requests, so
+     * runs do not oversubscribe the cores (the knowledge-base load runs its own batches).</li>
+     * <li>Spin-waiting of the intra-op threads off by default ({@code allowSpinning}): between
+     * operators and between runs the pool's threads otherwise busy-wait for work, stealing the CPU
+     * that decoding and preprocessing of the next batch need on a small machine; measured in
+     * docs/BENCHMARKS.md.</li>
+     * <li>The CPU memory arena and memory-pattern planning stay on (the defaults): intermediate
+     * tensors of a run are carved from one reused arena instead of malloc'd per operator; the arena
+     * grows to the largest batch's needs (max-batch bounds it) and is kept.</li>
+     * <li>Inputs are direct, native-order buffers that ONNX Runtime wraps without copying
+     * ({@link #embedImages}); preprocessing writes straight into them.</li>
+     * </ul>
+     * The CUDA provider is appended first so that ONNX Runtime places every node it supports on the
+     * GPU and the rest on the CPU.
      */
-    private static OrtSession.SessionOptions options(Device device, int intraOpThreads) throws OrtException {
+    private static OrtSession.SessionOptions options(Device device, int intraOpThreads, boolean allowSpinning)
+            throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setIntraOpNumThreads(intraOpThreads);
         options.setInterOpNumThreads(1);
+        options.setCPUArenaAllocator(true);
+        options.setMemoryPatternOptimization(true);
+        options.addConfigEntry("session.intra_op.allow_spinning", allowSpinning ? "1" : "0");
         if (device == Device.CUDA) {
             options.addCUDA(0);
         }

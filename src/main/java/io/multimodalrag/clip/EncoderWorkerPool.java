@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The bounded pool on which images are decoded, preprocessed and embedded and texts tokenized and
- * embedded, so that the event loop never waits for CPU-heavy work. A full queue rejects new work at once (the API answers 503 with
+ * The bounded pool on which images are decoded and preprocessed (and knowledge-base batches
+ * embedded) and texts tokenized and embedded, so that the event loop never waits for CPU-heavy work;
+ * single image requests are embedded by {@link ImageBatchQueue}'s inference thread. A full queue rejects new work at once (the API answers 503 with
  * Retry-After) instead of letting latency grow without bound.
  */
 @ApplicationScoped

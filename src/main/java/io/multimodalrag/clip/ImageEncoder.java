@@ -4,6 +4,7 @@ import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -21,7 +22,9 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Turns image bytes into L2-normalised CLIP embeddings on the {@link EncoderWorkerPool}: decode,
- * preprocess straight into a direct buffer, run the vision tower. The only caller of
+ * preprocess straight into a slot of a direct batch buffer, run the vision tower. Single requests
+ * go through an {@link ImageBatchQueue} that coalesces concurrent ones into one run; the
+ * knowledge-base load embeds whole batches with {@link #encodeBatch}. The only caller of
  * {@link ClipModel#embedImages}.
  */
 @ApplicationScoped
@@ -37,34 +40,69 @@ public class ImageEncoder {
     private final ModelLoader models;
     private final ImageDecoder decoder;
     private final EncoderWorkerPool workers;
-    /** One reusable input buffer per worker thread for single-image runs: no allocation per request. */
-    private final ThreadLocal<FloatBuffer> singleImageBuffer = new ThreadLocal<>();
+    private final int maxBatch;
+    private final long maxWaitNanos;
+    private final int queueSize;
     private volatile ClipPreprocessor preprocessor;
+    /** Created for the loaded model on first use; guarded by {@code this} when created or closed. */
+    private volatile ModelQueue queue;
 
     public ImageEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config) {
         this.models = models;
         this.workers = workers;
         this.decoder = new ImageDecoder(config.image().maxPixels());
+        this.maxBatch = Math.max(1, config.encoder().maxBatch());
+        this.maxWaitNanos = config.encoder().maxWait().toNanos();
+        this.queueSize = config.encoder().queueSize();
     }
 
     /** Embeds one uploaded file; the file is read on the worker pool. */
     public Uni<float[]> encode(Path imageFile) {
-        return Uni.createFrom().item(() -> encodeNow(readFile(imageFile))).runSubscriptionOn(workers.executor());
+        return Uni.createFrom().completionStage(() -> queue().submit(() -> readFile(imageFile)));
     }
 
-    /** Embeds one image. */
+    /**
+     * Embeds one image. Concurrent requests are coalesced into one vision-tower run
+     * ({@link ImageBatchQueue}); a full queue fails the Uni with a
+     * {@link java.util.concurrent.RejectedExecutionException} (503).
+     */
     public Uni<float[]> encode(byte[] imageBytes) {
-        return Uni.createFrom().item(() -> encodeNow(imageBytes)).runSubscriptionOn(workers.executor());
+        return Uni.createFrom().completionStage(() -> queue().submit(() -> imageBytes));
     }
 
-    private float[] encodeNow(byte[] imageBytes) {
+    /** The batch queue of the loaded model, or a {@link ModelUnavailableException}. */
+    private ImageBatchQueue queue() {
         ClipModel model = models.require();
-        BufferedImage image = decoder.decode(imageBytes);
-        ClipPreprocessor pre = preprocessorFor(model);
-        FloatBuffer input = reusableBuffer(pre.imageSize());
-        pre.preprocess(image, input);
-        input.flip();
-        return model.embedImages(input, 1)[0];
+        ModelQueue current = queue;
+        if (current == null || current.model() != model) {
+            synchronized (this) {
+                current = queue;
+                if (current == null || current.model() != model) {
+                    if (current != null) {
+                        current.batches().close();
+                    }
+                    ClipPreprocessor pre = preprocessorFor(model);
+                    int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
+                    ImageBatchQueue batches = new ImageBatchQueue(
+                            (bytes, slot) -> pre.preprocess(decoder.decode(bytes), slot), model::embedImages,
+                            workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
+                    current = new ModelQueue(model, batches);
+                    queue = current;
+                }
+            }
+        }
+        return current.batches();
+    }
+
+    private record ModelQueue(ClipModel model, ImageBatchQueue batches) {
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        ModelQueue current = queue;
+        if (current != null) {
+            current.batches().close();
+        }
     }
 
     /** The outcome for one image of a batch: an embedding, or why it could not be embedded. */
@@ -156,16 +194,6 @@ public class ImageEncoder {
             preprocessor = current;
         }
         return current;
-    }
-
-    private FloatBuffer reusableBuffer(int imageSize) {
-        int floats = 3 * imageSize * imageSize;
-        FloatBuffer buffer = singleImageBuffer.get();
-        if (buffer == null || buffer.capacity() != floats) {
-            buffer = directFloats(floats);
-            singleImageBuffer.set(buffer);
-        }
-        return buffer.clear();
     }
 
     private static FloatBuffer directFloats(int count) {

@@ -99,14 +99,14 @@ public class ModelLoader {
         switch (device) {
             case "cpu":
                 LOG.info("running CLIP on the CPU (rag.model.device=cpu)");
-                return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
             case "cuda":
                 if (!ClipModel.cudaProviderAvailable()) {
                     throw new ModelUnavailableException("rag.model.device=cuda but this build of ONNX Runtime has no CUDA "
                             + "provider; build with -Pgpu or set rag.model.device=auto");
                 }
                 try {
-                    return ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                    return ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
                 } catch (ModelUnavailableException e) {
                     CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
                     throw new ModelUnavailableException("rag.model.device=cuda but CUDA is not usable (" + why.label()
@@ -115,10 +115,10 @@ public class ModelLoader {
             case "auto":
                 if (!ClipModel.cudaProviderAvailable()) {
                     LOG.infof("running CLIP on the CPU: %s", CudaFallback.noGpuBuild().explanation());
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
                 try {
-                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads);
+                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
                     LOG.info("running CLIP on CUDA (rag.model.device=auto found a GPU)");
                     return model;
                 } catch (ModelUnavailableException e) {
@@ -127,7 +127,7 @@ public class ModelLoader {
                     CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
                     LOG.warnf("CUDA is not usable (%s), running CLIP on the CPU instead: %s. ONNX Runtime said: %s",
                             why.label(), why.explanation(), e.getMessage());
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads);
+                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
             default:
                 throw new ModelUnavailableException("rag.model.device is '" + device + "'; use auto, cpu or cuda");

@@ -76,6 +76,14 @@ public interface RagConfig {
         /** ONNX Runtime intra-op threads per session; default: the number of available cores. */
         OptionalInt intraOpThreads();
 
+        /**
+         * Whether ONNX Runtime's intra-op threads spin-wait for work between operators and runs.
+         * Spinning shaves a little latency off each operator but burns the cores that decoding
+         * needs; off by default.
+         */
+        @WithDefault("false")
+        boolean allowSpinning();
+
         /** Fetching the model when it is missing at start-up. */
         Download download();
     }
@@ -138,16 +146,27 @@ public interface RagConfig {
     /** The worker pool that decodes, preprocesses and runs the model. */
     interface Encoder {
         /**
-         * Inputs per ONNX Runtime run: images when embedding the knowledge base, texts of one
-         * text-embedding request.
+         * Inputs per ONNX Runtime run: concurrent image requests coalesced into one run, images
+         * when embedding the knowledge base, texts of one text-embedding request.
          */
         @WithDefault("16")
         int maxBatch();
 
+        /**
+         * How long a batch of concurrent image requests may wait for more requests before it runs
+         * (e.g. {@code 2ms}; a bare number means seconds). Only under concurrent load: a request
+         * arriving alone never waits. Decoding usually takes longer than this, so it rarely binds.
+         */
+        @WithDefault("2ms")
+        Duration maxWait();
+
         /** Threads decoding, preprocessing and embedding images and texts; default: the number of available cores. */
         OptionalInt workerThreads();
 
-        /** Encode requests that may wait for a worker; beyond this the service answers 503. */
+        /**
+         * Encode requests that may wait for a worker, and image requests that may wait for a batch
+         * beyond the one being filled; beyond this the service answers 503.
+         */
         @WithDefault("256")
         int queueSize();
     }

@@ -1,0 +1,286 @@
+package io.multimodalrag.clip;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Coalesces concurrent single-image encode requests into one vision-tower run.
+ *
+ * <p>A request joins the open <em>group</em>: it is given the next slot of the group's direct
+ * batch buffer, and its image is read, decoded and preprocessed on the worker pool straight into
+ * that slot, in parallel with its group-mates. One inference thread seals the open group when all
+ * its images are prepared and either the group is full, {@code maxWait} has passed since the group
+ * opened, or the previous run held a single image (no concurrent load: no waiting at all), then
+ * runs the group's slots as one batch. Two groups alternate, so the next group is filled and
+ * prepared while the previous one runs; requests that find the open group full wait in a bounded
+ * queue ({@code queueSize}, beyond which they are rejected at once).
+ *
+ * <p>An image that cannot be read or decoded fails only its own request; its slot is dropped from
+ * the batch. A slow image delays its group-mates (the group runs when its last image is ready) but
+ * never fails them. An ONNX Runtime failure fails the requests of that run.
+ */
+final class ImageBatchQueue implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ImageBatchQueue.class);
+
+    /** Decodes and preprocesses one image's bytes into {@code slot} (one image's floats, from position 0). */
+    @FunctionalInterface
+    interface Preparation {
+        void prepare(byte[] imageBytes, FloatBuffer slot);
+    }
+
+    /** Runs the vision tower on {@code batch} images laid out from position 0 of {@code pixels}. */
+    @FunctionalInterface
+    interface Inference {
+        float[][] embed(FloatBuffer pixels, int batch);
+    }
+
+    private final Preparation preparation;
+    private final Inference inference;
+    private final Executor workers;
+    private final int floatsPerImage;
+    private final int maxBatch;
+    private final long maxWaitNanos;
+    private final int queueSize;
+    private final Thread inferenceThread;
+
+    // All below guarded by lock.
+    private final Object lock = new Object();
+    private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    private Group open;
+    private Group free;
+    private int lastBatchSize;
+    private boolean closed;
+
+    /**
+     * @param floatsPerImage {@code 3 × S × S}
+     * @param workers        where images are read, decoded and preprocessed (and results handed back)
+     */
+    ImageBatchQueue(Preparation preparation, Inference inference, Executor workers, int floatsPerImage, int maxBatch,
+            long maxWaitNanos, int queueSize) {
+        this.preparation = preparation;
+        this.inference = inference;
+        this.workers = workers;
+        this.floatsPerImage = floatsPerImage;
+        this.maxBatch = Math.max(1, maxBatch);
+        this.maxWaitNanos = Math.max(0, maxWaitNanos);
+        this.queueSize = Math.max(0, queueSize);
+        this.open = new Group(this.maxBatch, floatsPerImage);
+        this.free = new Group(this.maxBatch, floatsPerImage);
+        this.inferenceThread = new Thread(this::runGroups, "clip-inference");
+        inferenceThread.setDaemon(true);
+        inferenceThread.start();
+    }
+
+    /**
+     * Queues one image; {@code imageBytes} is called on the worker pool (it may read a file).
+     *
+     * @return the L2-normalised embedding, or the image's own failure ({@code ImageDecodingException},
+     *         {@code UncheckedIOException}), or the run's failure
+     * @throws RejectedExecutionException when the queue is full or closed
+     */
+    CompletableFuture<float[]> submit(Supplier<byte[]> imageBytes) {
+        Request request = new Request(imageBytes);
+        synchronized (lock) {
+            if (closed) {
+                throw new RejectedExecutionException("the image encoder is shutting down");
+            }
+            if (waiting.isEmpty() && open.members.size() < maxBatch) {
+                admit(request);
+            } else if (waiting.size() < queueSize) {
+                waiting.add(request);
+            } else {
+                throw new RejectedExecutionException("the image encoder's queue is full (" + queueSize + " waiting)");
+            }
+        }
+        return request.result;
+    }
+
+    /** Puts {@code request} into the open group's next slot and starts preparing it. Holds the lock. */
+    private void admit(Request request) {
+        Group group = open;
+        int slot = group.members.size();
+        if (slot == 0) {
+            group.openedAt = System.nanoTime();
+        }
+        group.members.add(request);
+        FloatBuffer target = group.pixels.duplicate().position(slot * floatsPerImage)
+                .limit((slot + 1) * floatsPerImage).slice();
+        try {
+            workers.execute(() -> prepare(group, request, target));
+        } catch (RejectedExecutionException e) {
+            request.failure = e;
+            group.prepared++;
+        }
+        lock.notifyAll();
+    }
+
+    private void prepare(Group group, Request request, FloatBuffer target) {
+        try {
+            preparation.prepare(request.imageBytes.get(), target);
+        } catch (RuntimeException | Error e) {
+            request.failure = e;
+        }
+        synchronized (lock) {
+            group.prepared++;
+            lock.notifyAll();
+        }
+    }
+
+    private void runGroups() {
+        while (true) {
+            Group group;
+            try {
+                group = nextGroup();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (group == null) {
+                return;
+            }
+            run(group);
+            synchronized (lock) {
+                group.clear();
+                free = group;
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Waits until the open group may run, seals it, and opens the other group with the waiting requests. */
+    private Group nextGroup() throws InterruptedException {
+        synchronized (lock) {
+            while (true) {
+                if (closed) {
+                    return null;
+                }
+                Group group = open;
+                int size = group.members.size();
+                if (size > 0 && group.prepared == size) {
+                    long waited = System.nanoTime() - group.openedAt;
+                    // Without concurrent load (the previous run held one image) nothing is waited for:
+                    // concurrency 1 pays no batching latency.
+                    if (size == maxBatch || lastBatchSize <= 1 || waited >= maxWaitNanos) {
+                        open = free;
+                        free = null;
+                        while (!waiting.isEmpty() && open.members.size() < maxBatch) {
+                            admit(waiting.poll());
+                        }
+                        return group;
+                    }
+                    long leftMillis = Math.max(1, (maxWaitNanos - waited) / 1_000_000);
+                    lock.wait(leftMillis);
+                } else {
+                    lock.wait();
+                }
+            }
+        }
+    }
+
+    /** Runs the prepared images of a sealed group as one batch and completes its requests. */
+    private void run(Group group) {
+        List<Request> good = new ArrayList<>(group.members.size());
+        for (int from = 0; from < group.members.size(); from++) {
+            Request request = group.members.get(from);
+            if (request.failure == null) {
+                // Moves a slot forward over failed ones so that the good images form one batch
+                // (a copy only when some image of the group failed).
+                int to = good.size();
+                if (from != to) {
+                    FloatBuffer source = group.pixels.duplicate().position(from * floatsPerImage)
+                            .limit((from + 1) * floatsPerImage);
+                    group.pixels.duplicate().position(to * floatsPerImage).put(source);
+                }
+                good.add(request);
+            } else {
+                finish(request.result, null, request.failure);
+            }
+        }
+        synchronized (lock) {
+            lastBatchSize = good.size();
+        }
+        if (good.isEmpty()) {
+            return;
+        }
+        float[][] embeddings;
+        try {
+            embeddings = inference.embed(group.pixels.duplicate().position(0).limit(good.size() * floatsPerImage).slice(),
+                    good.size());
+        } catch (RuntimeException | Error e) {
+            LOG.warnf("the vision tower failed on a batch of %d image(s): %s", good.size(), e.getMessage());
+            good.forEach(request -> finish(request.result, null, e));
+            return;
+        }
+        for (int i = 0; i < good.size(); i++) {
+            finish(good.get(i).result, embeddings[i], null);
+        }
+    }
+
+    /**
+     * Completes a request on the worker pool, so that what the caller chains on it (search, JSON)
+     * does not hold up the inference thread; inline when the pool is full.
+     */
+    private void finish(CompletableFuture<float[]> result, float[] embedding, Throwable failure) {
+        Runnable completion = failure == null ? () -> result.complete(embedding) : () -> result.completeExceptionally(failure);
+        try {
+            workers.execute(completion);
+        } catch (RejectedExecutionException e) {
+            completion.run();
+        }
+    }
+
+    /** Stops the inference thread; requests not yet run fail with a {@link RejectedExecutionException}. */
+    @Override
+    public void close() {
+        List<Request> abandoned = new ArrayList<>();
+        synchronized (lock) {
+            closed = true;
+            abandoned.addAll(waiting);
+            abandoned.addAll(open.members);
+            waiting.clear();
+            lock.notifyAll();
+        }
+        inferenceThread.interrupt();
+        abandoned.forEach(r -> r.result.completeExceptionally(new RejectedExecutionException("the image encoder was closed")));
+    }
+
+    /** One image's request: where its bytes come from, and its outcome. */
+    private static final class Request {
+        final Supplier<byte[]> imageBytes;
+        final CompletableFuture<float[]> result = new CompletableFuture<>();
+        /** Set by the preparing worker before it counts the request as prepared (under the lock). */
+        Throwable failure;
+
+        Request(Supplier<byte[]> imageBytes) {
+            this.imageBytes = imageBytes;
+        }
+    }
+
+    /** Up to maxBatch requests and the direct buffer their images are prepared into, slot after slot. */
+    private static final class Group {
+        final FloatBuffer pixels; // [maxBatch, 3, S, S]
+        final List<Request> members;
+        int prepared;
+        long openedAt;
+
+        Group(int maxBatch, int floatsPerImage) {
+            this.pixels = ByteBuffer.allocateDirect(maxBatch * floatsPerImage * Float.BYTES)
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+            this.members = new ArrayList<>(maxBatch);
+        }
+
+        void clear() {
+            members.clear();
+            prepared = 0;
+        }
+    }
+}
