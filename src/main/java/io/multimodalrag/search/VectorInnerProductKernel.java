@@ -1,7 +1,6 @@
 package io.multimodalrag.search;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,40 +10,35 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Accumulation order, the same for every (row, query) pair.</b> One vector accumulator per pair; lane {@code j}
  * takes the products of the components whose index is {@code j} modulo the lane count, in index order, each added
- * with one rounding by a fused multiply-add. The lanes are then summed by a fixed pairwise tree (lane {@code j} plus
- * lane {@code j ^ (lanes / 2)}, then {@code j ^ (lanes / 4)}, down to {@code j ^ 1}), built from plain lane-wise
- * additions rather than {@code reduceLanes(ADD)}, whose order the API leaves open and which may therefore differ
- * between interpreted and compiled code. Last come the {@code dimensions % lanes} leftover products, in index order.
- * That is a reordering of the exact products of an index-order sum, so the scores differ from one only by rounding;
+ * with one rounding by a fused multiply-add. The lanes are then stored and summed by a fixed pairwise tree in scalar
+ * code (lane {@code j} plus lane {@code j + lanes / 2} for the lower half, then the same on that half, down to one),
+ * not by {@code reduceLanes(ADD)}: the API leaves its order open, and on JDK 25 the JIT-compiled form does sum in
+ * another order than the interpreter, so a row's score would change as the code warms up. (Lane permutations and
+ * blends, the other way to a fixed order, measured five times slower here than the store and scalar adds.) Last come
+ * the {@code dimensions % lanes} leftover products, in index order. That is a reordering of the exact products of an index-order sum, so the scores differ from one only by rounding;
  * and since every step is fixed, a pair's score is the same in every block shape below, which is the contract of
  * {@link InnerProductKernel}.
  *
- * <p><b>Blocking.</b> Four rows are scored against four queries at a time: sixteen accumulators, each query vector
+ * <p><b>Blocking.</b> A single query scores one row after another, so that rows stream from memory front to back;
+ * that scan is bound by memory bandwidth, not arithmetic. A batch scores four rows against four queries at a time
+ * (with 16 lanes, where sixteen accumulators and the loaded vectors fit the 32 vector registers): each query vector is
  * loaded once for four rows and each row vector once for four queries, which keeps the loop on the multiply-add units
- * rather than the loads when a batch of queries scores rows that sit in the cache. A single query scores four rows at
- * a time (four independent accumulator chains, the query loaded once for the four rows); its scan is bound by memory
- * bandwidth, not arithmetic.
+ * when the rows sit in the cache. Other lane counts score a batch pair by pair.
+ *
+ * <p>No method here takes or returns a vector: a vector passed to a method that the JIT does not inline is allocated
+ * on the heap, which costs more than scoring the row.
  */
 final class VectorInnerProductKernel implements InnerProductKernel {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
 
-    // Lane permutations of the summing tree: lane j takes lane j ^ distance. Null where the distance is not below the
-    // lane count, and then never used. Constants, so that the compiler turns each into one permute instruction.
-    private static final VectorShuffle<Float> SWAP_32 = swapLanesAt(32);
-    private static final VectorShuffle<Float> SWAP_16 = swapLanesAt(16);
-    private static final VectorShuffle<Float> SWAP_8 = swapLanesAt(8);
-    private static final VectorShuffle<Float> SWAP_4 = swapLanesAt(4);
-    private static final VectorShuffle<Float> SWAP_2 = swapLanesAt(2);
-    private static final VectorShuffle<Float> SWAP_1 = swapLanesAt(1);
-
     /**
      * @throws UnsupportedOperationException if the preferred float vector has fewer than 4 lanes, which is no faster
-     *                                       than the scalar kernel, or a lane count the summing tree does not cover
+     *                                       than the scalar kernel, or a lane count that is not a power of two
      */
     VectorInnerProductKernel() {
-        if (LANES < 4 || LANES > 64 || Integer.bitCount(LANES) != 1) {
+        if (LANES < 4 || Integer.bitCount(LANES) != 1) {
             throw new UnsupportedOperationException("preferred float vector has " + LANES + " lanes");
         }
     }
@@ -52,65 +46,60 @@ final class VectorInnerProductKernel implements InnerProductKernel {
     @Override
     public void score(float[] matrix, int dimensions, int firstRow, int rowCount, float[][] queries, float[] scores) {
         int vectorEnd = SPECIES.loopBound(dimensions);
+        float[] lanes = new float[16 * LANES];
         int q = 0;
-        for (; q + 4 <= queries.length; q += 4) {
-            int r = 0;
-            for (; r + 4 <= rowCount; r += 4) {
-                fourRowsFourQueries(matrix, (firstRow + r) * dimensions, dimensions, vectorEnd,
-                        queries[q], queries[q + 1], queries[q + 2], queries[q + 3], scores, q * rowCount + r, rowCount);
-            }
-            for (; r < rowCount; r++) {
-                int offset = (firstRow + r) * dimensions;
-                for (int j = q; j < q + 4; j++) {
-                    scores[j * rowCount + r] = dot(matrix, offset, queries[j], dimensions, vectorEnd);
+        if (LANES == 16 && rowCount >= 4) {
+            for (; q + 4 <= queries.length; q += 4) {
+                int r = 0;
+                for (; r + 4 <= rowCount; r += 4) {
+                    int offset = (firstRow + r) * dimensions;
+                    fourRowsFourQueries(matrix, offset, dimensions, vectorEnd,
+                            queries[q], queries[q + 1], queries[q + 2], queries[q + 3], lanes);
+                    for (int j = 0; j < 4; j++) {
+                        float[] query = queries[q + j];
+                        int out = (q + j) * rowCount + r;
+                        for (int row = 0; row < 4; row++) {
+                            scores[out + row] = tail(laneSum(lanes, (4 * j + row) * LANES), matrix,
+                                    offset + row * dimensions, query, dimensions, vectorEnd);
+                        }
+                    }
+                }
+                for (; r < rowCount; r++) {
+                    int offset = (firstRow + r) * dimensions;
+                    for (int j = q; j < q + 4; j++) {
+                        scores[j * rowCount + r] = dot(matrix, offset, queries[j], dimensions, vectorEnd, lanes);
+                    }
                 }
             }
         }
         for (; q < queries.length; q++) {
+            // One row at a time: the rows stream from memory front to back, which the hardware prefetchers follow
+            // best; interleaving four rows measured two to three times slower here, and there is arithmetic to spare.
             float[] query = queries[q];
-            int r = 0;
-            for (; r + 4 <= rowCount; r += 4) {
-                fourRows(matrix, (firstRow + r) * dimensions, dimensions, vectorEnd, query, scores, q * rowCount + r);
-            }
-            for (; r < rowCount; r++) {
-                scores[q * rowCount + r] = dot(matrix, (firstRow + r) * dimensions, query, dimensions, vectorEnd);
+            for (int r = 0, offset = firstRow * dimensions; r < rowCount; r++, offset += dimensions) {
+                scores[q * rowCount + r] = dot(matrix, offset, query, dimensions, vectorEnd, lanes);
             }
         }
     }
 
-    private static float dot(float[] matrix, int offset, float[] query, int dimensions, int vectorEnd) {
+    /** One pair: the accumulator chain, the lane sum, the leftover products; {@code lanes} is scratch space. */
+    private static float dot(float[] matrix, int offset, float[] query, int dimensions, int vectorEnd,
+            float[] lanes) {
         FloatVector sum = FloatVector.zero(SPECIES);
         for (int i = 0; i < vectorEnd; i += LANES) {
             sum = FloatVector.fromArray(SPECIES, matrix, offset + i).fma(FloatVector.fromArray(SPECIES, query, i), sum);
         }
-        return finish(sum, matrix, offset, query, dimensions, vectorEnd);
+        sum.intoArray(lanes, 0);
+        return tail(laneSum(lanes, 0), matrix, offset, query, dimensions, vectorEnd);
     }
 
-    private static void fourRows(float[] matrix, int offset, int dimensions, int vectorEnd, float[] query,
-            float[] scores, int out) {
-        int o1 = offset + dimensions;
-        int o2 = o1 + dimensions;
-        int o3 = o2 + dimensions;
-        FloatVector s0 = FloatVector.zero(SPECIES);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        for (int i = 0; i < vectorEnd; i += LANES) {
-            FloatVector x = FloatVector.fromArray(SPECIES, query, i);
-            s0 = FloatVector.fromArray(SPECIES, matrix, offset + i).fma(x, s0);
-            s1 = FloatVector.fromArray(SPECIES, matrix, o1 + i).fma(x, s1);
-            s2 = FloatVector.fromArray(SPECIES, matrix, o2 + i).fma(x, s2);
-            s3 = FloatVector.fromArray(SPECIES, matrix, o3 + i).fma(x, s3);
-        }
-        scores[out] = finish(s0, matrix, offset, query, dimensions, vectorEnd);
-        scores[out + 1] = finish(s1, matrix, o1, query, dimensions, vectorEnd);
-        scores[out + 2] = finish(s2, matrix, o2, query, dimensions, vectorEnd);
-        scores[out + 3] = finish(s3, matrix, o3, query, dimensions, vectorEnd);
-    }
-
-    /** Scores four rows against four queries; {@code sRQ} accumulates row R against query Q. */
+    /**
+     * Accumulates four rows against four queries, for 16 lanes: each query vector is loaded once for the four rows
+     * and each row vector once for the four queries. {@code sRQ} is row R against query Q; its lanes go to
+     * {@code lanes[(4 * Q + R) * LANES]} onwards.
+     */
     private static void fourRowsFourQueries(float[] matrix, int offset, int dimensions, int vectorEnd,
-            float[] q0, float[] q1, float[] q2, float[] q3, float[] scores, int out, int stride) {
+            float[] q0, float[] q1, float[] q2, float[] q3, float[] lanes) {
         int o1 = offset + dimensions;
         int o2 = o1 + dimensions;
         int o3 = o2 + dimensions;
@@ -156,54 +145,53 @@ final class VectorInnerProductKernel implements InnerProductKernel {
             s32 = m.fma(x2, s32);
             s33 = m.fma(x3, s33);
         }
-        scores[out] = finish(s00, matrix, offset, q0, dimensions, vectorEnd);
-        scores[out + 1] = finish(s10, matrix, o1, q0, dimensions, vectorEnd);
-        scores[out + 2] = finish(s20, matrix, o2, q0, dimensions, vectorEnd);
-        scores[out + 3] = finish(s30, matrix, o3, q0, dimensions, vectorEnd);
-        out += stride;
-        scores[out] = finish(s01, matrix, offset, q1, dimensions, vectorEnd);
-        scores[out + 1] = finish(s11, matrix, o1, q1, dimensions, vectorEnd);
-        scores[out + 2] = finish(s21, matrix, o2, q1, dimensions, vectorEnd);
-        scores[out + 3] = finish(s31, matrix, o3, q1, dimensions, vectorEnd);
-        out += stride;
-        scores[out] = finish(s02, matrix, offset, q2, dimensions, vectorEnd);
-        scores[out + 1] = finish(s12, matrix, o1, q2, dimensions, vectorEnd);
-        scores[out + 2] = finish(s22, matrix, o2, q2, dimensions, vectorEnd);
-        scores[out + 3] = finish(s32, matrix, o3, q2, dimensions, vectorEnd);
-        out += stride;
-        scores[out] = finish(s03, matrix, offset, q3, dimensions, vectorEnd);
-        scores[out + 1] = finish(s13, matrix, o1, q3, dimensions, vectorEnd);
-        scores[out + 2] = finish(s23, matrix, o2, q3, dimensions, vectorEnd);
-        scores[out + 3] = finish(s33, matrix, o3, q3, dimensions, vectorEnd);
+        s00.intoArray(lanes, 0);
+        s10.intoArray(lanes, LANES);
+        s20.intoArray(lanes, 2 * LANES);
+        s30.intoArray(lanes, 3 * LANES);
+        s01.intoArray(lanes, 4 * LANES);
+        s11.intoArray(lanes, 5 * LANES);
+        s21.intoArray(lanes, 6 * LANES);
+        s31.intoArray(lanes, 7 * LANES);
+        s02.intoArray(lanes, 8 * LANES);
+        s12.intoArray(lanes, 9 * LANES);
+        s22.intoArray(lanes, 10 * LANES);
+        s32.intoArray(lanes, 11 * LANES);
+        s03.intoArray(lanes, 12 * LANES);
+        s13.intoArray(lanes, 13 * LANES);
+        s23.intoArray(lanes, 14 * LANES);
+        s33.intoArray(lanes, 15 * LANES);
     }
 
-    /** Sums the lanes by the fixed tree, then adds the products past the last whole vector in index order. */
-    private static float finish(FloatVector sum, float[] matrix, int offset, float[] query, int dimensions,
-            int vectorEnd) {
-        // LANES is a constant, so the compiler keeps only the steps this CPU's lane count needs.
-        if (LANES > 32) {
-            sum = sum.add(sum.rearrange(SWAP_32));
+    /**
+     * Sums {@code LANES} stored lanes by the fixed tree: each lane of the lower half plus its partner in the upper
+     * half, then the same on the lower half, down to one. Written out for 16 and 8 lanes, where a loop measured
+     * slower; {@code LANES} is a constant, so only one branch is compiled.
+     */
+    private static float laneSum(float[] t, int at) {
+        if (LANES == 16) {
+            return (((t[at] + t[at + 8]) + (t[at + 4] + t[at + 12]))
+                    + ((t[at + 2] + t[at + 10]) + (t[at + 6] + t[at + 14])))
+                    + (((t[at + 1] + t[at + 9]) + (t[at + 5] + t[at + 13]))
+                    + ((t[at + 3] + t[at + 11]) + (t[at + 7] + t[at + 15])));
         }
-        if (LANES > 16) {
-            sum = sum.add(sum.rearrange(SWAP_16));
+        if (LANES == 8) {
+            return ((t[at] + t[at + 4]) + (t[at + 2] + t[at + 6])) + ((t[at + 1] + t[at + 5]) + (t[at + 3] + t[at + 7]));
         }
-        if (LANES > 8) {
-            sum = sum.add(sum.rearrange(SWAP_8));
+        for (int width = LANES / 2; width >= 1; width /= 2) {
+            for (int i = at; i < at + width; i++) {
+                t[i] += t[i + width];
+            }
         }
-        if (LANES > 4) {
-            sum = sum.add(sum.rearrange(SWAP_4));
-        }
-        sum = sum.add(sum.rearrange(SWAP_2));
-        sum = sum.add(sum.rearrange(SWAP_1));
-        float total = sum.lane(0);
+        return t[at];
+    }
+
+    /** Adds the products past the last whole vector, in index order. */
+    private static float tail(float sum, float[] matrix, int offset, float[] query, int dimensions, int vectorEnd) {
         for (int i = vectorEnd; i < dimensions; i++) {
-            total += matrix[offset + i] * query[i];
+            sum += matrix[offset + i] * query[i];
         }
-        return total;
-    }
-
-    private static VectorShuffle<Float> swapLanesAt(int distance) {
-        return distance < LANES ? VectorShuffle.fromOp(SPECIES, lane -> lane ^ distance) : null;
+        return sum;
     }
 
     @Override

@@ -140,6 +140,37 @@ class InnerProductKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
+    void scoresFollowTheDocumentedSumOrderBitForBitBeforeAndAfterCompilation(InnerProductKernel kernel) {
+        // A model of each kernel's documented order in plain Java, against the kernel cold and after enough calls for
+        // the JIT to compile it (where, for example, reduceLanes changes its order on JDK 25).
+        int lanes = kernel instanceof ScalarInnerProductKernel ? 0 : preferredLanes();
+        for (int dimensions : new int[] {512, 37}) {
+            Random random = new Random(dimensions);
+            int rows = 64;
+            float[] matrix = BruteForceReference.randomUnitRows(random, rows, dimensions);
+            float[][] queries = new float[5][];
+            for (int q = 0; q < queries.length; q++) {
+                queries[q] = BruteForceReference.randomUnitRows(random, 1, dimensions);
+            }
+            float[] scores = new float[queries.length * rows];
+            for (int round = 0; round < 1000; round++) {
+                kernel.score(matrix, dimensions, 0, rows, queries, scores);
+                if (round == 0 || round == 999) {
+                    for (int q = 0; q < queries.length; q++) {
+                        for (int r = 0; r < rows; r++) {
+                            float expected = lanes == 0 ? scalarOrder(matrix, r, queries[q])
+                                    : vectorOrder(matrix, r, queries[q], lanes);
+                            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(scores[q * rows + r]),
+                                    "round " + round + ", dimensions " + dimensions + ", row " + r + ", query " + q);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
     void nonFiniteComponentsGiveNonFiniteScores(InnerProductKernel kernel) {
         int dimensions = 40;
         float[] matrix = new float[6 * dimensions];
@@ -181,6 +212,46 @@ class InnerProductKernelTest {
 
         assertEquals("VectorInnerProductKernel", kernel.getClass().getSimpleName());
         assertTrue(kernel.description().startsWith("Vector API"), kernel.description());
+    }
+
+    /** ScalarInnerProductKernel's order: four partial sums by index modulo 4, paired, then the rest in order. */
+    private static float scalarOrder(float[] matrix, int row, float[] query) {
+        int offset = row * query.length;
+        float[] partial = new float[4];
+        int whole = query.length / 4 * 4;
+        for (int i = 0; i < whole; i++) {
+            partial[i % 4] += matrix[offset + i] * query[i];
+        }
+        float sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+        for (int i = whole; i < query.length; i++) {
+            sum += matrix[offset + i] * query[i];
+        }
+        return sum;
+    }
+
+    /** VectorInnerProductKernel's order: fused multiply-adds per lane, the halving tree, then the rest in order. */
+    private static float vectorOrder(float[] matrix, int row, float[] query, int lanes) {
+        int offset = row * query.length;
+        float[] lane = new float[lanes];
+        int whole = query.length / lanes * lanes;
+        for (int i = 0; i < whole; i++) {
+            lane[i % lanes] = Math.fma(matrix[offset + i], query[i], lane[i % lanes]);
+        }
+        for (int width = lanes / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                lane[i] = lane[i] + lane[i + width];
+            }
+        }
+        float sum = lane[0];
+        for (int i = whole; i < query.length; i++) {
+            sum += matrix[offset + i] * query[i];
+        }
+        return sum;
+    }
+
+    /** Only called when the module is loaded: the class links against it. */
+    private static int preferredLanes() {
+        return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
     }
 
     private static double exact(float[] matrix, int row, float[] query) {
