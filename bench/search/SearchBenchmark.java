@@ -28,8 +28,11 @@ public final class SearchBenchmark {
 
     private static final int K = 10;
     private static final int BATCH = 64;
-    /** Warm-up: at least this many searches and this long, so that the kernel is compiled before timing. */
-    private static final int WARM_UP_RUNS = 5;
+    /**
+     * Warm-up: at least this many searches and this long, so that the kernel is compiled before timing (a search of
+     * a large matrix calls the kernel often enough to have it compiled within the first one).
+     */
+    private static final int WARM_UP_RUNS = 2;
     private static final long WARM_UP_NANOS = 2_000_000_000L;
 
     public static void main(String[] args) throws IOException {

@@ -23,7 +23,7 @@ import time
 
 K = 10
 BATCH = 64
-WARM_UP_RUNS = 3
+WARM_UP_RUNS = 2
 WARM_UP_SECONDS = 2.0
 
 

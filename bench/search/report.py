@@ -73,7 +73,7 @@ def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
     directory, sizes, dimensions = argv[0], [int(n) for n in argv[1].split(",")], int(argv[2])
-    engines = ["java-vector", "java-scalar", "numpy", "faiss"]
+    engines = ["java-vector", "java-vector-4k-pages", "java-scalar", "numpy", "faiss"]
     results = {}
     for rows in sizes:
         for engine in engines:
@@ -97,7 +97,7 @@ def main(argv):
         for mode, label in (("single", "1"), ("batch", "64")):
             key = mode + "_ms"
             cells = ["{:,}".format(rows), label]
-            for engine in engines:
+            for engine in ("java-vector", "java-scalar", "numpy", "faiss"):
                 r = results.get((engine, rows))
                 cells.append(spread(r[key]) if r else "–")
             for engine in ("numpy", "faiss"):
@@ -113,19 +113,19 @@ def main(argv):
                     cells.append(agreement(reference, ours["batch_ids"], r["batch_ids"], lambda run: run))
             print("| " + " | ".join(cells) + " |")
     print()
-    print("| N | matrix | scan, one query (Vector API) | floor, %d threads | scan ÷ floor | floor, 1 thread |"
+    print("| N | matrix | JVM pages | scan, one query, Vector API | floor, %d threads | scan ÷ floor | floor, 1 thread |"
           % any_result["threads"])
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for rows in sizes:
-        ours = results.get(("java-vector", rows))
-        if not ours or not ours["floor_gbps"]:
-            continue
-        gigabytes = rows * dimensions * 4 / 1e9
-        scan = gigabytes / (median(ours["single_ms"]) / 1e3)
-        floor = median(ours["floor_gbps"])
-        print("| {:,} | {:.3g} GB | {:.1f} GB/s | {:.1f} GB/s | {:.2f} | {:.1f} GB/s |".format(
-            rows, gigabytes, scan, floor, scan / floor, median(ours["floor_one_thread_gbps"])))
-
+        for engine, pages in (("java-vector", "transparent huge pages"), ("java-vector-4k-pages", "4 KB")):
+            ours = results.get((engine, rows))
+            if not ours or not ours["floor_gbps"]:
+                continue
+            gigabytes = rows * dimensions * 4 / 1e9
+            scan = gigabytes / (median(ours["single_ms"]) / 1e3)
+            floor = median(ours["floor_gbps"])
+            print("| {:,} | {:.3g} GB | {} | {:.1f} GB/s | {:.1f} GB/s | {:.2f} | {:.1f} GB/s |".format(
+                rows, gigabytes, pages, scan, floor, scan / floor, median(ours["floor_one_thread_gbps"])))
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -8,7 +8,8 @@
 # Generates random unit vectors of 512 dimensions once, with fixed seeds, into target/bench-search/
 # (2 GB for N = 1,000,000), plus 64 queries. For each N, one process after another, each holding one
 # copy of the matrix: the service's search with the Vector API (java --add-modules=jdk.incubator.vector),
-# the same without the module (scalar kernel), numpy (matrix @ query + argpartition, on OpenBLAS) and
+# the same without the module (scalar kernel), both with transparent huge pages (and, at N = 1,000,000, the
+# Vector API once more without them), numpy (matrix @ query + argpartition, on OpenBLAS) and
 # FAISS (IndexFlatIP), all with THREADS threads (default: all cores). Each times the top 10 of single
 # queries (SINGLE_RUNS of them) and of batches of 64 (BATCH_RUNS), after warm-up, and records the ids.
 # The Java driver also measures the memory-bandwidth floor. Prints the tables of docs/BENCHMARKS.md,
@@ -33,16 +34,24 @@ mkdir -p "$dir/classes"
     -d "$dir/classes" bench/search/*.java 2>&1 | grep -v 'incubat' || true
 "$python" bench/search/baselines.py generate "$dir" "$sizes" "$dimensions" 64
 
-# Room for one matrix (2 GB at N = 1,000,000) and the JVM's own needs; one copy per process.
+# Room for one matrix (2 GB at N = 1,000,000) and the JVM's own needs; one copy per process. Transparent huge
+# pages for the heap: numpy (1.22 and later) asks the kernel for them on its large arrays by itself, and streaming
+# 2 GB through 4 KB pages costs the JVM a third of its bandwidth here.
 java_opts=(-Xms4g -Xmx4g -XX:+UseParallelGC -cp "target/classes:$dir/classes")
+huge_pages=(-XX:+UseTransparentHugePages)
 load() { echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 echo "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; threads: $threads; $("$java" -version 2>&1 | head -1)"
 for rows in ${sizes//,/ }; do
     batch_runs=$(( rows >= 1000000 ? 5 : rows >= 100000 ? 10 : 30 ))
-    load; "$java" --add-modules=jdk.incubator.vector "${java_opts[@]}" SearchBenchmark \
+    load; "$java" --add-modules=jdk.incubator.vector "${java_opts[@]}" "${huge_pages[@]}" SearchBenchmark \
         "$dir" "$rows" "$dimensions" "$threads" "$single_runs" "$batch_runs" java-vector 2>&1 | grep -v '^WARNING: Using incubator'
-    load; "$java" "${java_opts[@]}" SearchBenchmark \
+    if (( rows >= 1000000 )); then  # what the huge pages are worth, with its own floor
+        load; "$java" --add-modules=jdk.incubator.vector "${java_opts[@]}" SearchBenchmark \
+            "$dir" "$rows" "$dimensions" "$threads" "$single_runs" "$batch_runs" java-vector-4k-pages 2>&1 \
+            | grep -v '^WARNING: Using incubator'
+    fi
+    load; "$java" "${java_opts[@]}" "${huge_pages[@]}" SearchBenchmark \
         "$dir" "$rows" "$dimensions" "$threads" "$single_runs" "$batch_runs" java-scalar
     for engine in numpy faiss; do
         load; OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$python" bench/search/baselines.py \
