@@ -34,6 +34,9 @@ public interface RagConfig {
     /** The encoder worker pool. */
     Encoder encoder();
 
+    /** The exact search of the knowledge base. */
+    Search search();
+
     /** Administration: writes to the knowledge base. */
     Admin admin();
 
@@ -141,6 +144,15 @@ public interface RagConfig {
         /** Keep embeddings on disk so that a restart only embeds new or changed images. */
         @WithDefault("true")
         boolean cacheEnabled();
+    }
+
+    /** How the embedding matrix is scanned. */
+    interface Search {
+        /**
+         * The most threads one search uses, its caller's included; default: the number of available cores. Only
+         * large searches (over about a million multiply-adds, such as 2,048 images of 512 dimensions) are split.
+         */
+        OptionalInt threads();
     }
 
     /** The worker pool that decodes, preprocesses and runs the model. */

@@ -16,21 +16,32 @@ import java.util.Objects;
  * matrix and leave this one untouched, and the owner swaps the reference (for example through a {@code volatile}
  * field).
  *
- * <p><b>Score arithmetic.</b> Each score is a {@code float} dot product accumulated in {@code float}, in index order.
- * For 512 unit-length components the rounding error is around 1e-6, far below any meaningful difference between
- * images; accumulating in {@code double} would halve the speed of the scan for no useful gain. A future vectorised scan
- * may sum in a different order and so differ in the last bits.
+ * <p><b>Search.</b> {@link #topK} scores every row: exact, not approximate. The matrix's {@link MatrixScanner} does
+ * the work, with the Vector API where the JVM has it and across threads for large matrices; {@link #topK(float[][],
+ * int, float)} scores a batch of queries in one pass over the rows.
+ *
+ * <p><b>Score arithmetic.</b> Each score is a {@code float} dot product accumulated in {@code float}, summed in an
+ * order that suits the CPU rather than in index order (see {@link ScalarInnerProductKernel} and
+ * {@code VectorInnerProductKernel}). For 512 unit-length components the rounding error is around 1e-7 to 1e-6, far
+ * below any meaningful difference between images; accumulating in {@code double} would halve the speed of the scan
+ * for no useful gain. So the result is the one a brute-force reference in exact arithmetic gives, the same rows in the
+ * same order, except that two rows whose exact scores are closer than that rounding may come in either order (and one
+ * of them may be the k-th and the other left out). Rows whose float scores are equal are ordered by the lower row
+ * index. A given JVM gives the same scores to a row whether it is searched alone, in a batch, or on any number of
+ * threads; a JVM with the Vector API and one without may differ in the last bits.
  */
 public final class EmbeddingMatrix {
 
     private final float[] data;
     private final int dimensions;
     private final int rows;
+    private final MatrixScanner scanner;
 
-    private EmbeddingMatrix(float[] data, int dimensions) {
+    private EmbeddingMatrix(float[] data, int dimensions, MatrixScanner scanner) {
         this.data = data;
         this.dimensions = dimensions;
         this.rows = data.length / dimensions;
+        this.scanner = scanner;
     }
 
     /**
@@ -42,7 +53,7 @@ public final class EmbeddingMatrix {
      */
     public static EmbeddingMatrix empty(int dimensions) {
         requirePositiveDimensions(dimensions);
-        return new EmbeddingMatrix(new float[0], dimensions);
+        return new EmbeddingMatrix(new float[0], dimensions, MatrixScanner.shared());
     }
 
     /**
@@ -56,10 +67,27 @@ public final class EmbeddingMatrix {
      * @throws NullPointerException     if {@code rowMajor} is null
      */
     public static EmbeddingMatrix of(float[] rowMajor, int dimensions) {
+        return of(rowMajor, dimensions, MatrixScanner.shared());
+    }
+
+    /**
+     * Wraps row-major data as a matrix searched by the given scanner, taking ownership of the array: it is not
+     * copied, so the caller must not change it afterwards. Matrices derived from this one keep the scanner.
+     *
+     * @param rowMajor   rows laid out one after another; its length must be a multiple of {@code dimensions}
+     * @param dimensions length of every row; must be positive
+     * @param scanner    runs the searches (kernel and threads); {@link #of(float[], int)} uses
+     *                   {@link MatrixScanner#shared()}
+     * @return a matrix of {@code rowMajor.length / dimensions} rows
+     * @throws IllegalArgumentException if {@code dimensions <= 0} or the length is not a multiple of it
+     * @throws NullPointerException     if {@code rowMajor} or {@code scanner} is null
+     */
+    public static EmbeddingMatrix of(float[] rowMajor, int dimensions, MatrixScanner scanner) {
         Objects.requireNonNull(rowMajor, "rowMajor");
+        Objects.requireNonNull(scanner, "scanner");
         requirePositiveDimensions(dimensions);
         requireWholeRows(rowMajor, dimensions);
-        return new EmbeddingMatrix(rowMajor, dimensions);
+        return new EmbeddingMatrix(rowMajor, dimensions, scanner);
     }
 
     /** @return the number of rows */
@@ -100,24 +128,32 @@ public final class EmbeddingMatrix {
      * @throws NullPointerException     if {@code query} is null
      */
     public List<ScoredRow> topK(float[] query, int k, float minScore) {
-        Objects.requireNonNull(query, "query");
-        if (query.length != dimensions) {
-            throw new IllegalArgumentException(
-                    "query has " + query.length + " dimensions, the matrix has " + dimensions);
+        requireQuery(query, "query");
+        requireLimits(k, minScore);
+        return scanner.topK(data, dimensions, rows, new float[][] {query}, k, minScore).get(0);
+    }
+
+    /**
+     * Finds the best rows for each of several queries in one pass over the matrix, which reads the rows from memory
+     * once for the whole batch instead of once per query. Each result is exactly what {@link #topK(float[], int,
+     * float)} returns for that query.
+     *
+     * @param queries  the query vectors; each one's length must equal {@link #dimensions()}; may be empty
+     * @param k        the most rows to return per query; must be at least 1 and may exceed {@link #rows()}
+     * @param minScore the lowest score a returned row may have; must not be NaN
+     * @return one result per query, in the order of the queries, each as {@link #topK(float[], int, float)} describes;
+     *         an unmodifiable list
+     * @throws IllegalArgumentException if a query length is wrong, {@code k < 1} or {@code minScore} is NaN
+     * @throws NullPointerException     if {@code queries} or one of them is null
+     */
+    public List<List<ScoredRow>> topK(float[][] queries, int k, float minScore) {
+        Objects.requireNonNull(queries, "queries");
+        float[][] copy = queries.clone(); // checked and searched the same arrays, whatever the caller does meanwhile
+        for (int q = 0; q < copy.length; q++) {
+            requireQuery(copy[q], "queries[" + q + "]");
         }
-        if (k < 1) {
-            throw new IllegalArgumentException("k must be at least 1, was " + k);
-        }
-        if (Float.isNaN(minScore)) {
-            throw new IllegalArgumentException("minScore must not be NaN");
-        }
-        int capacity = Math.min(k, rows);
-        if (capacity == 0) {
-            return List.of();
-        }
-        BoundedMinHeap heap = new BoundedMinHeap(capacity);
-        scan(query, 0, rows, minScore, heap);
-        return heap.drainBestFirst();
+        requireLimits(k, minScore);
+        return scanner.topK(data, dimensions, rows, copy, k, minScore);
     }
 
     /**
@@ -145,7 +181,7 @@ public final class EmbeddingMatrix {
         }
         float[] grown = Arrays.copyOf(data, length);
         System.arraycopy(rowMajorRows, 0, grown, data.length, rowMajorRows.length);
-        return new EmbeddingMatrix(grown, dimensions);
+        return new EmbeddingMatrix(grown, dimensions, scanner);
     }
 
     /**
@@ -161,7 +197,7 @@ public final class EmbeddingMatrix {
         int from = index * dimensions;
         System.arraycopy(data, 0, shrunk, 0, from);
         System.arraycopy(data, from + dimensions, shrunk, from, shrunk.length - from);
-        return new EmbeddingMatrix(shrunk, dimensions);
+        return new EmbeddingMatrix(shrunk, dimensions, scanner);
     }
 
     @Override
@@ -169,28 +205,21 @@ public final class EmbeddingMatrix {
         return "EmbeddingMatrix[rows=" + rows + ", dimensions=" + dimensions + "]";
     }
 
-    /**
-     * Scores rows {@code [fromRow, toRow)} and offers those reaching {@code minScore} to the heap. Kept apart, and
-     * limited to a row range, so that a vectorised dot product or a split of the range across threads (one heap each,
-     * merged afterwards) can replace it without touching the rest.
-     */
-    private void scan(float[] query, int fromRow, int toRow, float minScore, BoundedMinHeap heap) {
-        final float[] matrix = data;
-        final int width = dimensions;
-        for (int row = fromRow, offset = fromRow * width; row < toRow; row++, offset += width) {
-            float score = dot(matrix, offset, query, width);
-            if (score >= minScore) {
-                heap.offer(row, score);
-            }
+    private void requireQuery(float[] query, String name) {
+        Objects.requireNonNull(query, name);
+        if (query.length != dimensions) {
+            throw new IllegalArgumentException(
+                    name + " has " + query.length + " dimensions, the matrix has " + dimensions);
         }
     }
 
-    private static float dot(float[] matrix, int offset, float[] query, int width) {
-        float sum = 0f;
-        for (int i = 0; i < width; i++) {
-            sum += matrix[offset + i] * query[i];
+    private static void requireLimits(int k, float minScore) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, was " + k);
         }
-        return sum;
+        if (Float.isNaN(minScore)) {
+            throw new IllegalArgumentException("minScore must not be NaN");
+        }
     }
 
     private static void requirePositiveDimensions(int dimensions) {
@@ -203,91 +232,6 @@ public final class EmbeddingMatrix {
         if (rowMajor.length % dimensions != 0) {
             throw new IllegalArgumentException(
                     "length " + rowMajor.length + " is not a multiple of " + dimensions + " dimensions");
-        }
-    }
-
-    /**
-     * Keeps the best {@code capacity} (row, score) pairs seen so far in two parallel primitive arrays, so that offering
-     * a row allocates nothing. The root is the worst kept pair: lowest score, and among equal scores the highest row
-     * index, which makes the final order independent of the order rows are offered in.
-     */
-    private static final class BoundedMinHeap {
-
-        private final int[] rows;
-        private final float[] scores;
-        private int size;
-
-        BoundedMinHeap(int capacity) {
-            this.rows = new int[capacity];
-            this.scores = new float[capacity];
-        }
-
-        void offer(int row, float score) {
-            if (size < rows.length) {
-                rows[size] = row;
-                scores[size] = score;
-                siftUp(size);
-                size++;
-            } else if (worse(rows[0], scores[0], row, score)) {
-                rows[0] = row;
-                scores[0] = score;
-                siftDown(0);
-            }
-        }
-
-        /** Empties the heap into a list ordered best first. */
-        List<ScoredRow> drainBestFirst() {
-            ScoredRow[] ordered = new ScoredRow[size];
-            while (size > 0) {
-                ordered[size - 1] = new ScoredRow(rows[0], scores[0]);
-                size--;
-                rows[0] = rows[size];
-                scores[0] = scores[size];
-                siftDown(0);
-            }
-            return List.of(ordered);
-        }
-
-        /** Whether pair a ranks below pair b. */
-        private static boolean worse(int rowA, float scoreA, int rowB, float scoreB) {
-            return scoreA < scoreB || (scoreA == scoreB && rowA > rowB);
-        }
-
-        private void siftUp(int index) {
-            int row = rows[index];
-            float score = scores[index];
-            while (index > 0) {
-                int parent = (index - 1) >>> 1;
-                if (!worse(row, score, rows[parent], scores[parent])) {
-                    break;
-                }
-                rows[index] = rows[parent];
-                scores[index] = scores[parent];
-                index = parent;
-            }
-            rows[index] = row;
-            scores[index] = score;
-        }
-
-        private void siftDown(int index) {
-            int row = rows[index];
-            float score = scores[index];
-            int half = size >>> 1;
-            while (index < half) {
-                int child = 2 * index + 1;
-                int right = child + 1;
-                if (right < size && worse(rows[right], scores[right], rows[child], scores[child])) {
-                    child = right;
-                }
-                if (!worse(rows[child], scores[child], row, score)) {
-                    break;
-                }
-                rows[index] = rows[child];
-                scores[index] = scores[child];
-                index = child;
-            }
-            rows[index] = row;
-            scores[index] = score;
         }
     }
 }

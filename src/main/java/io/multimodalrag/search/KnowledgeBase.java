@@ -10,6 +10,7 @@ import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,6 +93,7 @@ public class KnowledgeBase {
     private final int maxBatch;
     private final DescriptionFile descriptionFile;
     private final Path baseDirectory;
+    private final MatrixScanner scanner;
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The embedding cache of the loaded model, guarded by {@link #writeLock}. */
     private EmbeddingCache cache;
@@ -107,6 +109,15 @@ public class KnowledgeBase {
         this.maxBatch = Math.max(1, config.encoder().maxBatch());
         this.descriptionFile = new DescriptionFile(this.config.descriptions());
         this.baseDirectory = baseDirectory(this.config.descriptions());
+        this.scanner = MatrixScanner.create(
+                config.search().threads().orElse(Runtime.getRuntime().availableProcessors()));
+        LOG.infof("exact search: kernel %s; up to %d threads per search", scanner.kernelDescription(),
+                scanner.threads());
+    }
+
+    @PreDestroy
+    void stopSearchThreads() {
+        scanner.close();
     }
 
     public Snapshot snapshot() {
@@ -205,7 +216,7 @@ public class KnowledgeBase {
         cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
         cache.save();
 
-        snapshot = Snapshot.of(entries, EmbeddingMatrix.of(rows, model.dimensions()));
+        snapshot = Snapshot.of(entries, EmbeddingMatrix.of(rows, model.dimensions(), scanner));
         skipped += usable.size() - entries.size();
         LOG.infof("knowledge base ready: %d entries (%d embedded now, the rest from the cache), %d skipped",
                 entries.size(), embedded, skipped);

@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -20,12 +16,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class EmbeddingMatrixTest {
-
-    /**
-     * Allowed gap between a float score and the double-precision reference. Float accumulation over 512 unit-length
-     * components errs by about 1e-6; the margin also leaves room for a future vectorised scan summing in another order.
-     */
-    private static final double SCORE_TOLERANCE = 1e-5;
 
     static Stream<Arguments> randomCases() {
         List<Arguments> cases = new ArrayList<>();
@@ -48,10 +38,10 @@ class EmbeddingMatrixTest {
     @MethodSource("randomCases")
     void topKMatchesBruteForceOnRandomUnitVectors(int rows, int dimensions, int k) {
         Random random = new Random(31L * rows + 17L * dimensions + k);
-        float[] data = randomUnitRows(random, rows, dimensions);
+        float[] data = BruteForceReference.randomUnitRows(random, rows, dimensions);
         EmbeddingMatrix matrix = EmbeddingMatrix.of(data, dimensions);
         for (int q = 0; q < 3; q++) {
-            float[] query = randomUnitRows(random, 1, dimensions);
+            float[] query = BruteForceReference.randomUnitRows(random, 1, dimensions);
             for (float minScore : new float[] {Float.NEGATIVE_INFINITY, -1f, 0f, 0.1f, 0.25f, 2f}) {
                 assertMatchesReference(matrix, data, query, k, minScore);
             }
@@ -62,7 +52,7 @@ class EmbeddingMatrixTest {
     void queryEqualToARowFindsThatRowFirst() {
         Random random = new Random(7);
         int dimensions = 512;
-        float[] data = randomUnitRows(random, 500, dimensions);
+        float[] data = BruteForceReference.randomUnitRows(random, 500, dimensions);
         EmbeddingMatrix matrix = EmbeddingMatrix.of(data, dimensions);
 
         List<ScoredRow> hits = matrix.topK(matrix.row(123), 3, Float.NEGATIVE_INFINITY);
@@ -118,7 +108,7 @@ class EmbeddingMatrixTest {
     void duplicateRowsScoreIdenticallyAndAreAllReturned() {
         Random random = new Random(11);
         int dimensions = 32;
-        float[] unique = randomUnitRows(random, 50, dimensions);
+        float[] unique = BruteForceReference.randomUnitRows(random, 50, dimensions);
         float[] duplicate = EmbeddingMatrix.of(unique, dimensions).row(17);
         EmbeddingMatrix matrix = EmbeddingMatrix.of(unique, dimensions)
                 .withRowsAppended(duplicate)
@@ -215,8 +205,8 @@ class EmbeddingMatrixTest {
     void removalAndAppendAgreeWithAMatrixBuiltFromScratch() {
         Random random = new Random(5);
         int dimensions = 32;
-        float[] data = randomUnitRows(random, 200, dimensions);
-        float[] extra = randomUnitRows(random, 30, dimensions);
+        float[] data = BruteForceReference.randomUnitRows(random, 200, dimensions);
+        float[] extra = BruteForceReference.randomUnitRows(random, 30, dimensions);
         EmbeddingMatrix edited = EmbeddingMatrix.of(data.clone(), dimensions).withoutRow(42).withRowsAppended(extra);
 
         float[] expected = new float[(200 - 1 + 30) * dimensions];
@@ -225,8 +215,30 @@ class EmbeddingMatrixTest {
         System.arraycopy(extra, 0, expected, 199 * dimensions, extra.length);
         EmbeddingMatrix fromScratch = EmbeddingMatrix.of(expected, dimensions);
 
-        float[] query = randomUnitRows(random, 1, dimensions);
+        float[] query = BruteForceReference.randomUnitRows(random, 1, dimensions);
         assertEquals(fromScratch.topK(query, 20, Float.NEGATIVE_INFINITY), edited.topK(query, 20, Float.NEGATIVE_INFINITY));
+    }
+
+    @Test
+    void aBatchFindsWhatEachQueryFindsAlone() {
+        Random random = new Random(23);
+        int dimensions = 48;
+        EmbeddingMatrix matrix = EmbeddingMatrix.of(BruteForceReference.randomUnitRows(random, 700, dimensions),
+                dimensions);
+        float[][] queries = new float[5][];
+        for (int q = 0; q < queries.length; q++) {
+            queries[q] = BruteForceReference.randomUnitRows(random, 1, dimensions);
+        }
+
+        List<List<ScoredRow>> batch = matrix.topK(queries, 4, 0.1f);
+
+        assertEquals(queries.length, batch.size());
+        for (int q = 0; q < queries.length; q++) {
+            assertEquals(matrix.topK(queries[q], 4, 0.1f), batch.get(q));
+        }
+        assertEquals(List.of(), matrix.topK(new float[0][], 4, 0.1f));
+        assertEquals(List.of(List.of()), EmbeddingMatrix.empty(dimensions).topK(new float[][] {queries[0]}, 4, 0f));
+        assertThrows(UnsupportedOperationException.class, () -> batch.add(List.of()));
     }
 
     @Test
@@ -245,7 +257,14 @@ class EmbeddingMatrixTest {
         assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[2], 0, 0f));
         assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[2], -5, 0f));
         assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[2], 1, Float.NaN));
-        assertThrows(NullPointerException.class, () -> matrix.topK(null, 1, 0f));
+        assertThrows(NullPointerException.class, () -> matrix.topK((float[]) null, 1, 0f));
+
+        assertThrows(NullPointerException.class, () -> matrix.topK((float[][]) null, 1, 0f));
+        assertThrows(NullPointerException.class, () -> matrix.topK(new float[][] {new float[2], null}, 1, 0f));
+        assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2], new float[3]}, 1, 0f));
+        assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2]}, 0, 0f));
+        assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2]}, 1, Float.NaN));
+        assertThrows(NullPointerException.class, () -> EmbeddingMatrix.of(new float[2], 2, null));
 
         assertThrows(IndexOutOfBoundsException.class, () -> matrix.row(-1));
         assertThrows(IndexOutOfBoundsException.class, () -> matrix.row(2));
@@ -256,51 +275,12 @@ class EmbeddingMatrixTest {
         assertThrows(NullPointerException.class, () -> matrix.withRowsAppended(null));
     }
 
-    /**
-     * Compares {@code topK} with a brute-force reference: every score in double precision, fully sorted. Each position
-     * must hold a distinct row whose reference score is within tolerance of the reference's score at that position, so
-     * near-ties may swap, nothing else may.
-     */
+    /** Compares {@code topK} with the brute-force reference in double precision. */
     private static void assertMatchesReference(EmbeddingMatrix matrix, float[] data, float[] query, int k,
             float minScore) {
-        int dimensions = query.length;
-        int rows = data.length / dimensions;
-        double[] reference = new double[rows];
-        List<Integer> qualifying = new ArrayList<>();
-        for (int row = 0; row < rows; row++) {
-            double score = 0;
-            for (int i = 0; i < dimensions; i++) {
-                score += (double) data[row * dimensions + i] * query[i];
-            }
-            reference[row] = score;
-            if (score >= minScore) {
-                qualifying.add(row);
-            }
-        }
-        qualifying.sort(Comparator.<Integer>comparingDouble(row -> reference[row]).reversed()
-                .thenComparing(Comparator.naturalOrder()));
-        List<Integer> expected = qualifying.subList(0, Math.min(k, qualifying.size()));
-
-        List<ScoredRow> actual = matrix.topK(query, k, minScore);
-
-        String context = "rows=" + rows + " dimensions=" + dimensions + " k=" + k + " minScore=" + minScore;
-        assertEquals(expected.size(), actual.size(), context);
-        Set<Integer> seen = new HashSet<>();
-        for (int position = 0; position < actual.size(); position++) {
-            final int i = position;
-            ScoredRow hit = actual.get(i);
-            assertTrue(seen.add(hit.row()), () -> "row returned twice: " + hit + ", " + context);
-            assertTrue(hit.score() >= minScore, () -> "below minScore: " + hit + ", " + context);
-            double expectedScore = reference[expected.get(i)];
-            assertEquals(reference[hit.row()], hit.score(), SCORE_TOLERANCE, context);
-            assertEquals(expectedScore, reference[hit.row()], SCORE_TOLERANCE, () -> "position " + i + ", " + context);
-            if (i > 0) {
-                ScoredRow previous = actual.get(i - 1);
-                assertTrue(previous.score() > hit.score()
-                        || (previous.score() == hit.score() && previous.row() < hit.row()),
-                        () -> "out of order at " + i + ": " + previous + " then " + hit + ", " + context);
-            }
-        }
+        String context = "rows=" + matrix.rows() + " dimensions=" + query.length + " k=" + k + " minScore=" + minScore;
+        BruteForceReference.assertTopK(matrix.topK(query, k, minScore), BruteForceReference.scores(data, query), k,
+                minScore, context);
     }
 
     private static void assertRows(EmbeddingMatrix matrix, float[][] expected) {
@@ -308,23 +288,5 @@ class EmbeddingMatrixTest {
         for (int row = 0; row < expected.length; row++) {
             assertArrayEquals(expected[row], matrix.row(row));
         }
-    }
-
-    /** Rows of Gaussian components scaled to unit length, which spreads them uniformly over the sphere. */
-    private static float[] randomUnitRows(Random random, int rows, int dimensions) {
-        float[] data = new float[rows * dimensions];
-        for (int row = 0; row < rows; row++) {
-            double norm = 0;
-            for (int i = 0; i < dimensions; i++) {
-                double value = random.nextGaussian();
-                data[row * dimensions + i] = (float) value;
-                norm += value * value;
-            }
-            float scale = (float) (1 / Math.sqrt(norm));
-            for (int i = 0; i < dimensions; i++) {
-                data[row * dimensions + i] *= scale;
-            }
-        }
-        return data;
     }
 }
