@@ -16,12 +16,12 @@ import java.util.Locale;
 /**
  * The service's exact search on the vectors that bench/search/baselines.py generated, timed the way the baselines
  * are timed: one query at a time, then batches of 64, top 10 each, after warm-up. Also measures the memory-bandwidth
- * floor: the fastest plain streaming read of the same array with the same threads. Writes one JSON file that
- * bench/search/report.py reads.
+ * floor, a plain streaming read of the same array with the same threads, after each single query. Writes
+ * DIR/result-ENGINE-ROWS-rROUND.json for bench/search/report.py.
  *
  * <pre>
  * java [--add-modules=jdk.incubator.vector] -Xmx4g -cp target/classes:target/bench-search/classes SearchBenchmark \
- *     DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ENGINE_NAME
+ *     DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ENGINE_NAME ROUND
  * </pre>
  */
 public final class SearchBenchmark {
@@ -36,9 +36,9 @@ public final class SearchBenchmark {
     private static final long WARM_UP_NANOS = 2_000_000_000L;
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 7) {
+        if (args.length != 8) {
             throw new IllegalArgumentException(
-                    "usage: SearchBenchmark DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ENGINE_NAME");
+                    "usage: SearchBenchmark DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ENGINE_NAME ROUND");
         }
         Path dir = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]);
@@ -47,6 +47,7 @@ public final class SearchBenchmark {
         int singleRuns = Integer.parseInt(args[4]);
         int batchRuns = Integer.parseInt(args[5]);
         String engine = args[6];
+        int round = Integer.parseInt(args[7]);
 
         float[] queryData = read(dir.resolve("queries.f32"), BATCH * dimensions);
         float[][] queries = new float[BATCH][];
@@ -58,8 +59,15 @@ public final class SearchBenchmark {
         try (MatrixScanner scanner = MatrixScanner.create(threads)) {
             EmbeddingMatrix matrix = EmbeddingMatrix.of(data, dimensions, scanner);
 
+            // The floor is read between single queries, so that both see the same conditions: on a shared VM the
+            // bandwidth a thread gets changes from one second to the next.
+            boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+            StreamingRead floor = vectorApi ? new StreamingRead(data, threads) : null;
+            StreamingRead floorOneThread = vectorApi ? new StreamingRead(data, 1) : null;
             warmUp(() -> matrix.topK(queries[0], K, Float.NEGATIVE_INFINITY));
             double[] single = new double[singleRuns];
+            double[] floorAll = new double[vectorApi ? singleRuns : 0];
+            double[] floorOne = new double[vectorApi ? singleRuns : 0];
             List<List<ScoredRow>> singleResults = new ArrayList<>();
             for (int run = 0; run < singleRuns; run++) {
                 float[] query = queries[run % BATCH];
@@ -69,6 +77,14 @@ public final class SearchBenchmark {
                 if (run < BATCH) {
                     singleResults.add(hits);
                 }
+                if (vectorApi) {
+                    floorAll[run] = floor.gigabytesPerSecond();
+                    floorOne[run] = floorOneThread.gigabytesPerSecond();
+                }
+            }
+            if (vectorApi) {
+                floor.close();
+                floorOneThread.close();
             }
 
             warmUp(() -> matrix.topK(queries, K, Float.NEGATIVE_INFINITY));
@@ -78,14 +94,6 @@ public final class SearchBenchmark {
                 long start = System.nanoTime();
                 batchResults = matrix.topK(queries, K, Float.NEGATIVE_INFINITY);
                 batch[run] = (System.nanoTime() - start) / 1e6;
-            }
-
-            boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-            double[] floorAll = new double[0];
-            double[] floorOne = new double[0];
-            if (vectorApi) {
-                floorAll = StreamingRead.bandwidths(data, threads, 10);
-                floorOne = StreamingRead.bandwidths(data, 1, 10);
             }
 
             StringBuilder json = new StringBuilder();
@@ -104,9 +112,10 @@ public final class SearchBenchmark {
                     .append(", \"single_ids\": ").append(ids(singleResults))
                     .append(", \"batch_ids\": ").append(ids(batchResults))
                     .append("}\n");
-            Path out = dir.resolve("result-" + engine + "-" + rows + ".json");
+            Path out = dir.resolve("result-" + engine + "-" + rows + "-r" + round + ".json");
             Files.writeString(out, json);
-            System.out.printf(Locale.ROOT, "%s N=%d: single %.2f ms, batch of %d %.1f ms (medians)%s%n", engine, rows,
+            System.out.printf(Locale.ROOT, "%s N=%d round %d: single %.2f ms, batch of %d %.1f ms (medians)%s%n",
+                    engine, rows, round,
                     median(single), BATCH, median(batch), floorAll.length == 0 ? ""
                             : String.format(Locale.ROOT, ", floor %.1f GB/s", median(floorAll)));
         }

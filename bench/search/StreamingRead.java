@@ -11,51 +11,54 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The memory-bandwidth floor of a float32 scan: the sum of every float of an array, split into one contiguous part
  * per thread, each read front to back with the widest vectors and four independent accumulators, so that nothing but
- * memory limits the speed. Any scan of the same bytes with the same threads is at best this fast. Used only when the
+ * memory limits the speed. A scan of the same bytes with the same threads is at best this fast. Used only when the
  * JVM has the Vector API module.
  */
-final class StreamingRead {
+final class StreamingRead implements AutoCloseable {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
 
-    private StreamingRead() {
+    private final float[] data;
+    private final int threads;
+    private final ExecutorService pool;
+    /** Keeps the sums, so that the reads cannot be optimised away. */
+    private float sink;
+
+    /** Reads {@code data} with {@code threads} threads; three untimed reads first. */
+    StreamingRead(float[] data, int threads) {
+        this.data = data;
+        this.threads = threads;
+        this.pool = Executors.newFixedThreadPool(threads);
+        for (int i = 0; i < 3; i++) {
+            gigabytesPerSecond();
+        }
     }
 
-    /**
-     * Times repeated sums of the array with the given number of threads (after three untimed ones), each thread
-     * reading one contiguous part.
-     *
-     * @return the bandwidth of each timed sum, in GB/s
-     */
-    static double[] bandwidths(float[] data, int threads, int repeats) {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
+    /** Reads the whole array once; returns the bandwidth of that read in GB/s. */
+    double gigabytesPerSecond() {
+        long start = System.nanoTime();
+        List<Future<Float>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int from = (int) ((long) data.length * t / threads);
+            int to = (int) ((long) data.length * (t + 1) / threads);
+            parts.add(pool.submit(() -> sum(data, from, to)));
+        }
         try {
-            double[] rates = new double[repeats];
-            float sink = 0;
-            for (int run = -3; run < repeats; run++) {
-                long start = System.nanoTime();
-                List<Future<Float>> parts = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    int from = (int) ((long) data.length * t / threads);
-                    int to = (int) ((long) data.length * (t + 1) / threads);
-                    parts.add(pool.submit(() -> sum(data, from, to)));
-                }
-                for (Future<Float> part : parts) {
-                    sink += part.get();
-                }
-                if (run >= 0) {
-                    rates[run] = data.length * 4.0 / (System.nanoTime() - start);
-                }
+            for (Future<Float> part : parts) {
+                sink += part.get();
             }
-            if (sink == 42.4242f) {
-                System.out.println(); // uses the sum, so that the reads cannot be dropped
-            }
-            return rates;
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
-        } finally {
-            pool.shutdownNow();
+        }
+        return data.length * 4.0 / (System.nanoTime() - start);
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        if (sink == 42.4242f) {
+            System.out.println(); // uses the sums
         }
     }
 

@@ -4,10 +4,10 @@
     baselines.py generate DIR ROWS[,ROWS...] DIMENSIONS QUERIES
         writes DIR/vectors-ROWS.f32 (random unit vectors, float32 little-endian, row-major) and
         DIR/queries.f32, from fixed seeds; files already there with the right size are kept
-    baselines.py numpy DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS
-    baselines.py faiss DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS
+    baselines.py numpy DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ROUND
+    baselines.py faiss DIR ROWS DIMENSIONS THREADS SINGLE_RUNS BATCH_RUNS ROUND
         time the top 10 of one query at a time, then of batches of 64, after warm-up, and write
-        DIR/result-ENGINE-ROWS.json in the shape SearchBenchmark.java writes
+        DIR/result-ENGINE-ROWS-rROUND.json in the shape SearchBenchmark.java writes
 
 numpy: scores = matrix @ query (OpenBLAS sgemv/sgemm), then argpartition for the top 10, sorted by
 score and then lower row. faiss: IndexFlatIP.search. Both read the same files as the Java driver.
@@ -121,7 +121,7 @@ def blas_name():
     return "unknown BLAS"
 
 
-def run(engine, directory, rows, dimensions, threads, single_runs, batch_runs):
+def run(engine, directory, rows, dimensions, threads, single_runs, batch_runs, round_number):
     matrix, queries = load(directory, rows, dimensions)
     if engine == "numpy":
         single, batch, implementation = numpy_engine(matrix, queries, threads)
@@ -143,21 +143,21 @@ def run(engine, directory, rows, dimensions, threads, single_runs, batch_runs):
         "single_ids": single_ids[:BATCH],
         "batch_ids": batch_results[-1],
     }
-    with open(os.path.join(directory, "result-%s-%d.json" % (engine, rows)), "w") as out:
+    with open(os.path.join(directory, "result-%s-%d-r%d.json" % (engine, rows, round_number)), "w") as out:
         json.dump(result, out)
     median = lambda values: sorted(values)[len(values) // 2]
-    print("%s N=%d: single %.2f ms, batch of %d %.1f ms (medians)"
-          % (engine, rows, median(single_ms), BATCH, median(batch_ms)))
+    print("%s N=%d round %d: single %.2f ms, batch of %d %.1f ms (medians)"
+          % (engine, rows, round_number, median(single_ms), BATCH, median(batch_ms)))
 
 
 def main(argv):
     if len(argv) == 5 and argv[0] == "generate":
         generate(argv[1], [int(n) for n in argv[2].split(",")], int(argv[3]), int(argv[4]))
-    elif len(argv) == 7 and argv[0] in ("numpy", "faiss"):
+    elif len(argv) == 8 and argv[0] in ("numpy", "faiss"):
         threads = int(argv[4])
         if os.environ.get("OPENBLAS_NUM_THREADS") != str(threads) or os.environ.get("OMP_NUM_THREADS") != str(threads):
             sys.exit("set OPENBLAS_NUM_THREADS and OMP_NUM_THREADS to %d before starting Python" % threads)
-        run(argv[0], argv[1], int(argv[2]), int(argv[3]), threads, int(argv[5]), int(argv[6]))
+        run(argv[0], argv[1], int(argv[2]), int(argv[3]), threads, int(argv[5]), int(argv[6]), int(argv[7]))
     else:
         sys.exit(__doc__)
 

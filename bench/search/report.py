@@ -1,21 +1,25 @@
 #!/usr/bin/python3
-"""Prints the exact-search benchmark's table from the DIR/result-ENGINE-ROWS.json files.
+"""Prints the exact-search benchmark's tables from the DIR/result-ENGINE-ROWS-rROUND.json files.
 
     report.py DIR ROWS[,ROWS...] DIMENSIONS
 
-Times are medians of the timed runs, with the fastest and slowest run in brackets. Ratios are the
-service's median over the baseline's median (below 1: the service is faster). Top-10 agreement
-counts queries whose ten ids, in order, equal the service's; where they differ it checks, in double
-precision, whether only rows whose exact scores are within float rounding (1e-6) of each other
-changed places or swapped in and out at rank 10, and says so. Bandwidth: bytes of the matrix over
-the median single-query time, against the floor (a plain streaming read of the same array with
-the same threads, measured by the Java driver).
+Times pool the timed runs of all rounds: the median, with the fastest and slowest run in brackets.
+Ratios are the service's median over the baseline's median (below 1: the service is faster), with
+the lowest and highest ratio of a single round in brackets. Top-10 agreement counts queries whose
+ten ids, in order, equal the service's (from round 1; the service's ids must be the same in every
+round); where they differ it checks in double precision whether only rows whose exact scores are
+within 1e-6 of each other changed places, and says so. Bandwidth: bytes of the matrix over the time
+of each single query, against the floor read just after it (a plain streaming read of the same array
+with the same threads); scan ÷ floor is the median of those pairs.
 """
+import glob
 import json
 import os
+import re
 import sys
 
 NEAR_TIE = 1e-6
+ENGINES = ["java-vector", "java-vector-4k-pages", "java-scalar", "numpy", "faiss"]
 
 
 def median(values):
@@ -24,12 +28,12 @@ def median(values):
     return (ordered[n // 2] + ordered[(n - 1) // 2]) / 2
 
 
-def spread(values):
-    return "%s [%s–%s]" % (fmt(median(values)), fmt(min(values)), fmt(max(values)))
-
-
 def fmt(ms):
     return "%.3g" % ms if ms < 10 else "%.0f" % ms
+
+
+def spread(values):
+    return "%s [%s–%s]" % (fmt(median(values)), fmt(min(values)), fmt(max(values)))
 
 
 class Reference:
@@ -45,22 +49,23 @@ class Reference:
         self.queries = queries.reshape(-1, dimensions).astype(np.float64)
 
     def agree(self, query, ours, theirs):
-        """'same', 'tie' (differences only among rows within NEAR_TIE of each other) or 'different'."""
+        """'same', 'tie' (differences only between rows within NEAR_TIE of each other) or 'different'."""
         if ours == theirs:
             return "same"
+        if len(ours) != len(theirs):
+            return "different"
         rows = sorted(set(ours) | set(theirs))
         exact = dict(zip(rows, self.matrix[rows].astype(self.np.float64) @ self.queries[query]))
-        # Both lists must be sorted by exact score up to near-ties, and agree on every score position.
         for a, b in zip(ours, theirs):
             if abs(exact[a] - exact[b]) > NEAR_TIE:
                 return "different"
-        return "tie" if len(ours) == len(theirs) else "different"
+        return "tie"
 
 
-def agreement(reference, ours, theirs, queries_of_runs):
+def agreement(reference, ours, theirs, query_of_position):
     counts = {"same": 0, "tie": 0, "different": 0}
-    for run, (a, b) in enumerate(zip(ours, theirs)):
-        counts[reference.agree(queries_of_runs(run), a, b)] += 1
+    for position, (a, b) in enumerate(zip(ours, theirs)):
+        counts[reference.agree(query_of_position(position), a, b)] += 1
     text = "%d/%d" % (counts["same"], len(ours))
     if counts["tie"]:
         text += " (+%d near-tie)" % counts["tie"]
@@ -69,24 +74,36 @@ def agreement(reference, ours, theirs, queries_of_runs):
     return text
 
 
+def load(directory, sizes):
+    """{(engine, rows): [result of round 1, round 2, ...]}"""
+    results = {}
+    for path in sorted(glob.glob(os.path.join(directory, "result-*-r*.json"))):
+        match = re.fullmatch(r"result-(.+)-(\d+)-r(\d+)\.json", os.path.basename(path))
+        if match and int(match.group(2)) in sizes:
+            with open(path) as f:
+                results.setdefault((match.group(1), int(match.group(2))), []).append((int(match.group(3)), json.load(f)))
+    return {key: [r for _, r in sorted(rounds, key=lambda pair: pair[0])] for key, rounds in results.items()}
+
+
+def pooled(rounds, key):
+    return [value for r in rounds for value in r[key]]
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
     directory, sizes, dimensions = argv[0], [int(n) for n in argv[1].split(",")], int(argv[2])
-    engines = ["java-vector", "java-vector-4k-pages", "java-scalar", "numpy", "faiss"]
-    results = {}
-    for rows in sizes:
-        for engine in engines:
-            path = os.path.join(directory, "result-%s-%d.json" % (engine, rows))
-            if os.path.exists(path):
-                with open(path) as f:
-                    results[engine, rows] = json.load(f)
-    any_result = next(iter(results.values()))
-    for engine in engines:
-        found = [r for (e, _), r in results.items() if e == engine]
+    results = load(directory, sizes)
+    for engine in ENGINES:
+        found = [rounds for (e, _), rounds in results.items() if e == engine]
         if found:
-            print("%-12s %s; %s; threads %d" % (engine, found[0]["implementation"], found[0]["runtime"],
-                                                found[0]["threads"]))
+            first = found[0][0]
+            print("%-21s %s; %s; threads %d; rounds %d" % (engine, first["implementation"], first["runtime"],
+                                                          first["threads"], len(found[0])))
+    for (engine, rows), rounds in results.items():
+        if engine.startswith("java") and any(r["single_ids"] != rounds[0]["single_ids"]
+                                             or r["batch_ids"] != rounds[0]["batch_ids"] for r in rounds):
+            print("WARNING: %s at N=%d returned different ids in different rounds" % (engine, rows))
     print()
     print("| N | queries | service (Vector API), ms | service (scalar), ms | numpy, ms | FAISS, ms "
           "| service ÷ numpy | service ÷ FAISS | top-10 = numpy | top-10 = FAISS |")
@@ -98,34 +115,45 @@ def main(argv):
             key = mode + "_ms"
             cells = ["{:,}".format(rows), label]
             for engine in ("java-vector", "java-scalar", "numpy", "faiss"):
-                r = results.get((engine, rows))
-                cells.append(spread(r[key]) if r else "–")
+                rounds = results.get((engine, rows))
+                cells.append(spread(pooled(rounds, key)) if rounds else "–")
             for engine in ("numpy", "faiss"):
-                r = results.get((engine, rows))
-                cells.append("%.2f" % (median(ours[key]) / median(r[key])) if ours and r else "–")
+                theirs = results.get((engine, rows))
+                if not (ours and theirs):
+                    cells.append("–")
+                    continue
+                per_round = [median(a[key]) / median(b[key]) for a, b in zip(ours, theirs)]
+                cells.append("%.2f [%.2f–%.2f]" % (median(pooled(ours, key)) / median(pooled(theirs, key)),
+                                                   min(per_round), max(per_round)))
             for engine in ("numpy", "faiss"):
-                r = results.get((engine, rows))
-                if not (ours and r):
+                theirs = results.get((engine, rows))
+                if not (ours and theirs):
                     cells.append("–")
                 elif mode == "single":
-                    cells.append(agreement(reference, ours["single_ids"], r["single_ids"], lambda run: run % 64))
+                    cells.append(agreement(reference, ours[0]["single_ids"], theirs[0]["single_ids"],
+                                           lambda position: position % 64))
                 else:
-                    cells.append(agreement(reference, ours["batch_ids"], r["batch_ids"], lambda run: run))
+                    cells.append(agreement(reference, ours[0]["batch_ids"], theirs[0]["batch_ids"],
+                                           lambda position: position))
             print("| " + " | ".join(cells) + " |")
     print()
-    print("| N | matrix | JVM pages | scan, one query, Vector API | floor, %d threads | scan ÷ floor | floor, 1 thread |"
-          % any_result["threads"])
+    threads = next(iter(results.values()))[0]["threads"]
+    print("| N | matrix | JVM pages | scan, one query, Vector API | floor, %d threads | scan ÷ floor "
+          "| floor, 1 thread |" % threads)
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for rows in sizes:
         for engine, pages in (("java-vector", "transparent huge pages"), ("java-vector-4k-pages", "4 KB")):
-            ours = results.get((engine, rows))
-            if not ours or not ours["floor_gbps"]:
+            rounds = results.get((engine, rows))
+            if not rounds or not rounds[0]["floor_gbps"]:
                 continue
             gigabytes = rows * dimensions * 4 / 1e9
-            scan = gigabytes / (median(ours["single_ms"]) / 1e3)
-            floor = median(ours["floor_gbps"])
-            print("| {:,} | {:.3g} GB | {} | {:.1f} GB/s | {:.1f} GB/s | {:.2f} | {:.1f} GB/s |".format(
-                rows, gigabytes, pages, scan, floor, scan / floor, median(ours["floor_one_thread_gbps"])))
+            scans = [gigabytes / (ms / 1e3) for ms in pooled(rounds, "single_ms")]
+            floors = pooled(rounds, "floor_gbps")
+            ratios = [scan / floor for scan, floor in zip(scans, floors)]
+            print("| {:,} | {:.3g} GB | {} | {:.1f} GB/s | {:.1f} GB/s | {:.2f} [{:.2f}–{:.2f}] | {:.1f} GB/s |".format(
+                rows, gigabytes, pages, median(scans), median(floors), median(ratios), min(ratios), max(ratios),
+                median(pooled(rounds, "floor_one_thread_gbps"))))
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])
