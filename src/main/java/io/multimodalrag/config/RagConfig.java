@@ -150,7 +150,7 @@ public interface RagConfig {
     interface Search {
         /**
          * The most threads one search uses, its caller's included; default: the number of available cores. Only
-         * large searches (over about a million multiply-adds, such as 2,048 images of 512 dimensions) are split.
+         * large searches (over 1.5 million multiply-adds, such as 3,000 images of 512 dimensions) are split.
          */
         OptionalInt threads();
     }

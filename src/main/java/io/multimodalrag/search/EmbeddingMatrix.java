@@ -16,9 +16,9 @@ import java.util.Objects;
  * matrix and leave this one untouched, and the owner swaps the reference (for example through a {@code volatile}
  * field).
  *
- * <p><b>Search.</b> {@link #topK} scores every row: exact, not approximate. The matrix's {@link MatrixScanner} does
- * the work, with the Vector API where the JVM has it and across threads for large matrices; {@link #topK(float[][],
- * int, float)} scores a batch of queries in one pass over the rows.
+ * <p><b>Search.</b> {@link #topK(float[], int, float)} scores every row: exact, not approximate. The matrix's
+ * {@link MatrixScanner} does the work, with the Vector API where the JVM has it and across threads for large
+ * matrices; {@link #topK(float[][], int, float)} scores a batch of queries in one pass over the rows.
  *
  * <p><b>Score arithmetic.</b> Each score is a {@code float} dot product accumulated in {@code float}, summed in an
  * order that suits the CPU rather than in index order (see {@link ScalarInnerProductKernel} and

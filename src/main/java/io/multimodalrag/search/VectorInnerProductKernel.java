@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * not by {@code reduceLanes(ADD)}: the API leaves its order open, and on JDK 25 the JIT-compiled form does sum in
  * another order than the interpreter, so a row's score would change as the code warms up. (Lane permutations and
  * blends, the other way to a fixed order, measured five times slower here than the store and scalar adds.) Last come
- * the {@code dimensions % lanes} leftover products, in index order. That is a reordering of the exact products of an index-order sum, so the scores differ from one only by rounding;
- * and since every step is fixed, a pair's score is the same in every block shape below, which is the contract of
- * {@link InnerProductKernel}.
+ * the {@code dimensions % lanes} leftover products, in index order. That is a reordering of the exact products of an
+ * index-order sum, so the scores differ from one only by rounding; and since every step is fixed, a pair's score is
+ * the same in every block shape below, which is the contract of {@link InnerProductKernel}.
  *
  * <p><b>Blocking.</b> A single query scores one row after another, so that rows stream from memory front to back;
  * that scan is bound by memory bandwidth, not arithmetic. A batch scores four rows against four queries at a time
@@ -176,7 +176,8 @@ final class VectorInnerProductKernel implements InnerProductKernel {
                     + ((t[at + 3] + t[at + 11]) + (t[at + 7] + t[at + 15])));
         }
         if (LANES == 8) {
-            return ((t[at] + t[at + 4]) + (t[at + 2] + t[at + 6])) + ((t[at + 1] + t[at + 5]) + (t[at + 3] + t[at + 7]));
+            return ((t[at] + t[at + 4]) + (t[at + 2] + t[at + 6]))
+                    + ((t[at + 1] + t[at + 5]) + (t[at + 3] + t[at + 7]));
         }
         for (int width = LANES / 2; width >= 1; width /= 2) {
             for (int i = at; i < at + width; i++) {

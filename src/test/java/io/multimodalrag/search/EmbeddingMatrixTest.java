@@ -261,7 +261,8 @@ class EmbeddingMatrixTest {
 
         assertThrows(NullPointerException.class, () -> matrix.topK((float[][]) null, 1, 0f));
         assertThrows(NullPointerException.class, () -> matrix.topK(new float[][] {new float[2], null}, 1, 0f));
-        assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2], new float[3]}, 1, 0f));
+        assertThrows(IllegalArgumentException.class,
+                () -> matrix.topK(new float[][] {new float[2], new float[3]}, 1, 0f));
         assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2]}, 0, 0f));
         assertThrows(IllegalArgumentException.class, () -> matrix.topK(new float[][] {new float[2]}, 1, Float.NaN));
         assertThrows(NullPointerException.class, () -> EmbeddingMatrix.of(new float[2], 2, null));

@@ -63,8 +63,8 @@ class InnerProductKernelTest {
 
         for (int q = 0; q < queries.length; q++) {
             for (int r = 0; r < rows; r++) {
-                assertEquals(exact(matrix, 2 + r, queries[q]), scores[q * rows + r], BruteForceReference.SCORE_TOLERANCE,
-                        "row " + r + ", query " + q);
+                assertEquals(exact(matrix, 2 + r, queries[q]), scores[q * rows + r],
+                        BruteForceReference.SCORE_TOLERANCE, "row " + r + ", query " + q);
             }
         }
     }
