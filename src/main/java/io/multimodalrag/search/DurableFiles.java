@@ -28,11 +28,7 @@ final class DurableFiles {
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(content);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
+                writeAndForce(channel, content);
             }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -48,6 +44,15 @@ final class DurableFiles {
             }
             throw e;
         }
+    }
+
+    /** Writes all of {@code content} at the channel's position and forces it to disk before returning. */
+    static void writeAndForce(FileChannel channel, byte[] content) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(content);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        channel.force(true);
     }
 
     /** Forces a folder's entries (a rename, a new file) to disk where the platform allows it. */
