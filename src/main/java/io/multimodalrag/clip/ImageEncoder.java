@@ -3,6 +3,9 @@ package io.multimodalrag.clip;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Turns image bytes into L2-normalised CLIP embeddings on the {@link EncoderWorkerPool}: decode,
@@ -43,17 +47,31 @@ public class ImageEncoder {
     private final int maxBatch;
     private final long maxWaitNanos;
     private final int queueSize;
+    private final Timer decodeTimer;
+    private final Timer preprocessTimer;
+    private final Timer inferenceTimer;
+    private final DistributionSummary batchSizes;
     private volatile ClipPreprocessor preprocessor;
     /** Created for the loaded model on first use; guarded by {@code this} when created or closed. */
     private volatile ModelQueue queue;
 
-    public ImageEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config) {
+    public ImageEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config, MeterRegistry registry) {
         this.models = models;
         this.workers = workers;
         this.decoder = new ImageDecoder(config.image().maxPixels());
         this.maxBatch = Math.max(1, config.encoder().maxBatch());
         this.maxWaitNanos = config.encoder().maxWait().toNanos();
         this.queueSize = config.encoder().queueSize();
+        // Where an image's time goes, for operators sizing the pool and comparing variants: decode and
+        // preprocess per image (worker pool), one vision-tower run per batch (any batch size).
+        this.decodeTimer = Timer.builder("rag.image.decode").description("Decoding one uploaded or stored image")
+                .register(registry);
+        this.preprocessTimer = Timer.builder("rag.image.preprocess")
+                .description("Resizing, cropping and normalising one decoded image into the model's input").register(registry);
+        this.inferenceTimer = Timer.builder("rag.encoder.inference")
+                .description("One vision-tower run over a batch of images").register(registry);
+        this.batchSizes = DistributionSummary.builder("rag.encoder.batch.size")
+                .description("Images per vision-tower run").register(registry);
     }
 
     /** Embeds one uploaded file; the file is read on the worker pool. */
@@ -83,8 +101,8 @@ public class ImageEncoder {
                     }
                     ClipPreprocessor pre = preprocessorFor(model);
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
-                    ImageBatchQueue batches = new ImageBatchQueue(
-                            (bytes, slot) -> pre.preprocess(decoder.decode(bytes), slot), model::embedImages,
+                    ImageBatchQueue batches = new ImageBatchQueue((bytes, slot) -> prepare(bytes, pre, slot),
+                            (pixels, batch) -> embed(model, pixels, batch),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
                     queue = current;
@@ -92,6 +110,25 @@ public class ImageEncoder {
             }
         }
         return current.batches();
+    }
+
+    /** Decodes and preprocesses one image into {@code slot}, timing each stage. */
+    private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot) {
+        long start = System.nanoTime();
+        BufferedImage image = decoder.decode(bytes);
+        long decoded = System.nanoTime();
+        decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
+        pre.preprocess(image, slot);
+        preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
+    }
+
+    /** One vision-tower run, timed. */
+    private float[][] embed(ClipModel model, FloatBuffer pixels, int batch) {
+        long start = System.nanoTime();
+        float[][] embeddings = model.embedImages(pixels, batch);
+        inferenceTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSizes.record(batch);
+        return embeddings;
     }
 
     private record ModelQueue(ClipModel model, ImageBatchQueue batches) {
@@ -148,7 +185,7 @@ public class ImageEncoder {
             return items;
         }
         FloatBuffer input = compact(batch, good, floatsPerImage);
-        float[][] embeddings = model.embedImages(input, good.size());
+        float[][] embeddings = embed(model, input, good.size());
         for (int j = 0; j < good.size(); j++) {
             items.set(good.get(j), BatchItem.of(embeddings[j]));
         }
@@ -158,7 +195,7 @@ public class ImageEncoder {
     /** Decodes and preprocesses into {@code target}; returns null on success or the reason of failure. */
     private String prepare(Path file, ClipPreprocessor pre, FloatBuffer target) {
         try {
-            pre.preprocess(decoder.decode(readFile(file)), target);
+            prepare(readFile(file), pre, target);
             return null;
         } catch (ImageDecodingException e) {
             return e.getMessage();
