@@ -31,17 +31,32 @@ public final class ClipPreprocessor {
     private static final int CHANNELS = 3;
 
     private final int imageSize;
+    private final ResampleKernel kernel;
     // Private copies: the public arrays are mutable and must not be able to change a running pipeline.
     private final float[] mean = MEAN.clone();
     private final float[] std = STD.clone();
+    /** ToTensor + Normalize of each possible 8-bit sample, per channel: the same float32 operations, done once. */
+    private final float[][] normalised = new float[CHANNELS][256];
 
     /** @param imageSize the model's input resolution S (224 for ViT-B/32), from the model's metadata */
     public ClipPreprocessor(int imageSize) {
+        this(imageSize, ResampleKernel.fastestAvailable());
+    }
+
+    /** With a given resampling kernel, so that tests can run both. */
+    ClipPreprocessor(int imageSize, ResampleKernel kernel) {
         if (imageSize < 1) {
             throw new IllegalArgumentException("imageSize must be positive but was " + imageSize
                     + "; take it from the model's metadata (224 for ViT-B/32)");
         }
         this.imageSize = imageSize;
+        this.kernel = kernel;
+        for (int channel = 0; channel < CHANNELS; channel++) {
+            for (int sample = 0; sample < 256; sample++) {
+                float value = sample / 255f;
+                normalised[channel][sample] = (value - mean[channel]) / std[channel];
+            }
+        }
     }
 
     public int imageSize() {
@@ -74,25 +89,22 @@ public final class ClipPreprocessor {
         // (height, width) packed 0xRRGGBB
         int[] pixels = packedRgb(rgb);
         ClipCropGeometry geometry = ClipCropGeometry.of(width, height, imageSize);
-        // (S, S) packed 0xRRGGBB: the centre crop of the resized image
-        int[] cropped = PillowBicubicResampler.resizeWindow(pixels, width, height,
+        // 3 × (S, S) samples: the centre crop of the resized image, channel planes red, green, blue
+        int[] cropped = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, width, height,
                 geometry.resizedWidth(), geometry.resizedHeight(),
                 geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize);
 
-        // (S, S, 3) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order.
+        // 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order
+        // (precomputed per sample value), then one bulk copy into the tensor.
         int plane = imageSize * imageSize;
-        int base = target.position();
+        float[] values = new float[length];
         for (int channel = 0; channel < CHANNELS; channel++) {
-            int shift = 16 - 8 * channel;
-            float channelMean = mean[channel];
-            float channelStd = std[channel];
-            int planeStart = base + channel * plane;
-            for (int i = 0; i < plane; i++) {
-                float value = (cropped[i] >> shift & 0xFF) / 255f;
-                target.put(planeStart + i, (value - channelMean) / channelStd);
+            float[] table = normalised[channel];
+            for (int i = channel * plane; i < (channel + 1) * plane; i++) {
+                values[i] = table[cropped[i]];
             }
         }
-        target.position(base + length);
+        target.put(values);
     }
 
     private int tensorLength() {

@@ -13,31 +13,63 @@ package io.multimodalrag.clip;
  *       uint8 — the intermediate image really is 8-bit;</li>
  *   <li>a pass is skipped when that dimension does not change.</li>
  * </ul>
- * Pixels are packed {@code 0xRRGGBB} ints, row-major. Each output pixel depends only on its own coefficients, so the
- * resampler can compute just a window of the result (the CLIP centre crop) with the same values as a full resize.
+ * Each output pixel depends only on its own coefficients, so the resampler computes just a window of the result
+ * (the CLIP centre crop) with the same values as a full resize. The passes themselves run in a
+ * {@link ResampleKernel}: on the Vector API when the JVM has it, else scalar, with identical results.
  */
 final class PillowBicubicResampler {
 
     /** 8 bits of result, 2 bits of headroom for negative lobes and overshoot, in a 32-bit int. */
-    private static final int PRECISION_BITS = 32 - 8 - 2;
-    private static final int HALF = 1 << (PRECISION_BITS - 1);
+    static final int PRECISION_BITS = 32 - 8 - 2;
+    /** One half in fixed point: every sum starts here, so that dropping the fraction rounds. */
+    static final int HALF = 1 << (PRECISION_BITS - 1);
     private static final double BICUBIC_SUPPORT = 2.0;
     private static final double BICUBIC_A = -0.5;
+    private static final int CHANNELS = 3;
+    private static final ResampleKernel KERNEL = ResampleKernel.fastestAvailable();
 
     private PillowBicubicResampler() {
     }
 
-    /** Resizes a width×height image to newWidth×newHeight. */
+    /** What runs the passes in this JVM, for the start-up log. */
+    static String kernelDescription() {
+        return KERNEL.description();
+    }
+
+    /** Resizes a width×height packed 0xRRGGBB image to newWidth×newHeight, packed. */
     static int[] resize(int[] pixels, int width, int height, int newWidth, int newHeight) {
         return resizeWindow(pixels, width, height, newWidth, newHeight, 0, 0, newWidth, newHeight);
     }
 
     /**
-     * Resizes a width×height image to newWidth×newHeight and returns only the window of the result with the given
-     * top-left corner and size, as a windowWidth×windowHeight image.
+     * Resizes a width×height packed 0xRRGGBB image to newWidth×newHeight and returns only the window of the result
+     * with the given top-left corner and size, as a packed windowWidth×windowHeight image.
      */
     static int[] resizeWindow(int[] pixels, int width, int height, int newWidth, int newHeight,
                               int left, int top, int windowWidth, int windowHeight) {
+        int[] planes = resizeWindowPlanar(KERNEL, pixels, width, height, newWidth, newHeight, left, top,
+                windowWidth, windowHeight);
+        int plane = windowWidth * windowHeight;
+        int[] packed = new int[plane];
+        for (int i = 0; i < plane; i++) {
+            packed[i] = planes[i] << 16 | planes[plane + i] << 8 | planes[2 * plane + i];
+        }
+        return packed;
+    }
+
+    /**
+     * As {@link #resizeWindow}, but returns the window as three planes of windowWidth×windowHeight samples
+     * (0–255), red, green, blue, each row-major: the layout of a CHW tensor.
+     */
+    static int[] resizeWindowPlanar(int[] pixels, int width, int height, int newWidth, int newHeight,
+                                    int left, int top, int windowWidth, int windowHeight) {
+        return resizeWindowPlanar(KERNEL, pixels, width, height, newWidth, newHeight, left, top, windowWidth,
+                windowHeight);
+    }
+
+    /** {@link #resizeWindowPlanar} on the given kernel. */
+    static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
+                                    int newHeight, int left, int top, int windowWidth, int windowHeight) {
         if (pixels.length < (long) width * height) {
             throw new IllegalArgumentException("pixel array holds " + pixels.length + " values, fewer than "
                     + width + "×" + height + "; pass the image's full packed RGB array");
@@ -55,78 +87,39 @@ final class PillowBicubicResampler {
         int firstRow = vertical ? rows.firstSource() : top;
         int endRow = vertical ? rows.endSource() : top + windowHeight;
 
-        // (endRow - firstRow, windowWidth): source rows, already resampled horizontally
-        int[] stripe = horizontal
-                ? horizontalPass(pixels, width, firstRow, endRow, Coefficients.bicubic(width, newWidth, left, windowWidth))
-                : copyColumns(pixels, width, firstRow, endRow, left, windowWidth);
+        // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally
+        int[] stripe = new int[CHANNELS * (endRow - firstRow) * windowWidth];
+        if (horizontal) {
+            kernel.horizontal(pixels, width, firstRow, endRow, Coefficients.bicubic(width, newWidth, left, windowWidth),
+                    stripe);
+        } else {
+            unpackColumns(pixels, width, firstRow, endRow, left, windowWidth, stripe);
+        }
         if (!vertical) {
             return stripe;
         }
-        // (windowHeight, windowWidth)
-        return verticalPass(stripe, windowWidth, firstRow, rows);
+        // 3 × (windowHeight, windowWidth)
+        int[] out = new int[CHANNELS * windowHeight * windowWidth];
+        kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
+        return out;
     }
 
-    private static int[] horizontalPass(int[] pixels, int width, int firstRow, int endRow, Coefficients columns) {
-        int outWidth = columns.count();
-        int[] out = new int[(endRow - firstRow) * outWidth];
+    /** Columns {@code left..left+count-1} of rows {@code firstRow..endRow-1} as three row-major planes. */
+    private static void unpackColumns(int[] pixels, int width, int firstRow, int endRow, int left, int count, int[] out) {
+        int plane = (endRow - firstRow) * count;
         for (int y = firstRow, o = 0; y < endRow; y++) {
-            int rowStart = y * width;
-            for (int column = 0; column < outWidth; column++, o++) {
-                int source = rowStart + columns.start(column);
-                int taps = columns.size(column);
-                int weightIndex = columns.weightIndex(column);
-                int red = HALF;
-                int green = HALF;
-                int blue = HALF;
-                for (int tap = 0; tap < taps; tap++) {
-                    int pixel = pixels[source + tap];
-                    int weight = columns.weights()[weightIndex + tap];
-                    red += (pixel >> 16 & 0xFF) * weight;
-                    green += (pixel >> 8 & 0xFF) * weight;
-                    blue += (pixel & 0xFF) * weight;
-                }
-                out[o] = clip8(red) << 16 | clip8(green) << 8 | clip8(blue);
+            for (int i = y * width + left; i < y * width + left + count; i++, o++) {
+                int pixel = pixels[i];
+                out[o] = pixel >> 16 & 0xFF;
+                out[plane + o] = pixel >> 8 & 0xFF;
+                out[2 * plane + o] = pixel & 0xFF;
             }
         }
-        return out;
-    }
-
-    private static int[] verticalPass(int[] stripe, int width, int firstRow, Coefficients rows) {
-        int outHeight = rows.count();
-        int[] out = new int[outHeight * width];
-        for (int row = 0, o = 0; row < outHeight; row++) {
-            int sourceRow = rows.start(row) - firstRow;
-            int taps = rows.size(row);
-            int weightIndex = rows.weightIndex(row);
-            for (int x = 0; x < width; x++, o++) {
-                int red = HALF;
-                int green = HALF;
-                int blue = HALF;
-                for (int tap = 0, source = sourceRow * width + x; tap < taps; tap++, source += width) {
-                    int pixel = stripe[source];
-                    int weight = rows.weights()[weightIndex + tap];
-                    red += (pixel >> 16 & 0xFF) * weight;
-                    green += (pixel >> 8 & 0xFF) * weight;
-                    blue += (pixel & 0xFF) * weight;
-                }
-                out[o] = clip8(red) << 16 | clip8(green) << 8 | clip8(blue);
-            }
-        }
-        return out;
-    }
-
-    private static int[] copyColumns(int[] pixels, int width, int firstRow, int endRow, int left, int count) {
-        int[] out = new int[(endRow - firstRow) * count];
-        for (int y = firstRow; y < endRow; y++) {
-            System.arraycopy(pixels, y * width + left, out, (y - firstRow) * count, count);
-        }
-        return out;
     }
 
     /** Resample.c's clip8: drop the fixed-point fraction (arithmetic shift, like C on int) and clamp to uint8. */
-    private static int clip8(int accumulator) {
-        int value = accumulator >> PRECISION_BITS;
-        return value < 0 ? 0 : Math.min(value, 255);
+    static int clip8(int accumulator) {
+        return Math.max(0, Math.min(accumulator >> PRECISION_BITS, 255));
     }
 
     /** Resample.c's bicubic_filter, same operation order so doubles round identically. */
@@ -151,7 +144,7 @@ final class PillowBicubicResampler {
      * @param sizes   number of taps per output index
      * @param weights taps, {@code stride} slots per output index
      */
-    private record Coefficients(int[] starts, int[] sizes, int[] weights, int stride) {
+    record Coefficients(int[] starts, int[] sizes, int[] weights, int stride) {
 
         static Coefficients bicubic(int inSize, int outSize, int from, int count) {
             // Pillow passes the box (0, inSize) as floats; in1 - in0 is exact, so this is the same double.

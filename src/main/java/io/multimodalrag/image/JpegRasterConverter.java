@@ -1,8 +1,11 @@
 package io.multimodalrag.image;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
 import java.awt.image.Raster;
+import java.util.Arrays;
 
 /**
  * Converts the raw component samples of a JPEG ({@code ImageReader.readRaster}: decoded and upsampled, but no
@@ -60,6 +63,10 @@ final class JpegRasterConverter {
         int height = raster.getHeight();
         BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] out = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
+        if (colorSpace == JpegStructure.ColorSpace.YCBCR && interleavedBytes(raster, bands)) {
+            yCbCrToRgb(raster, out);
+            return target;
+        }
         int[] row = new int[width * bands];
         for (int y = 0; y < height; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
@@ -75,6 +82,36 @@ final class JpegRasterConverter {
             }
         }
         return target;
+    }
+
+    /**
+     * Whether the raster is what the JDK's JPEG reader hands out: one byte array, samples interleaved in band
+     * order with no padding, so that the common YCbCr case can read it in place instead of row by row through
+     * {@link Raster#getPixels} (which converts every sample to an int first).
+     */
+    private static boolean interleavedBytes(Raster raster, int bands) {
+        if (!(raster.getDataBuffer() instanceof DataBufferByte bytes) || bytes.getNumBanks() != 1
+                || !(raster.getSampleModel() instanceof ComponentSampleModel layout)) {
+            return false;
+        }
+        int[] expectedOffsets = new int[bands];
+        Arrays.setAll(expectedOffsets, i -> i);
+        return layout.getPixelStride() == bands
+                && layout.getScanlineStride() == raster.getWidth() * bands
+                && Arrays.equals(layout.getBandOffsets(), expectedOffsets)
+                && Arrays.equals(layout.getBankIndices(), new int[bands])
+                && raster.getSampleModelTranslateX() == raster.getMinX()
+                && raster.getSampleModelTranslateY() == raster.getMinY()
+                && bytes.getOffset() == 0;
+    }
+
+    /** The YCbCr fast path: the same tables as {@link #yCbCrToRgb(int, int, int)}, straight from the bytes. */
+    private static void yCbCrToRgb(Raster raster, int[] out) {
+        byte[] samples = ((DataBufferByte) raster.getDataBuffer()).getData();
+        int pixels = raster.getWidth() * raster.getHeight();
+        for (int p = 0, i = 0; p < pixels; p++, i += 3) {
+            out[p] = yCbCrToRgb(samples[i] & 0xFF, samples[i + 1] & 0xFF, samples[i + 2] & 0xFF);
+        }
     }
 
     private static int yCbCrToRgb(int luma, int cb, int cr) {
