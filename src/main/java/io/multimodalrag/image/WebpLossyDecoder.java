@@ -90,7 +90,7 @@ final class WebpLossyDecoder {
         YuvPlanes planes;
         try (ImageInputStream input = new MemoryCacheImageInputStream(
                 new ByteArrayInputStream(webp, chunk.offset(), chunk.length()))) {
-            planes = new VP8Frame(input).decode(width, height);
+            planes = new VP8Frame(input, webp, chunk.offset(), chunk.length()).decode(width, height);
         }
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] rgb = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();

@@ -56,6 +56,9 @@ public final class VP8Frame {
     private int filterLevel;
 
     private final ImageInputStream frame;
+    private final byte[] data;
+    private final int dataStart;
+    private final int dataEnd;
     private int frameType;
     private int height;
 
@@ -93,9 +96,15 @@ public final class VP8Frame {
     private int updateMacroBlockSegmentatonData;
     private int width;
 
-    /** @param stream the VP8 chunk's payload, positioned at its first byte */
-    public VP8Frame(final ImageInputStream stream) throws IOException {
+    /**
+     * @param stream the VP8 chunk's payload, positioned at its first byte: {@code length} bytes of {@code data} from
+     *               {@code start}, which the boolean decoders read directly
+     */
+    public VP8Frame(final ImageInputStream stream, byte[] data, int start, int length) throws IOException {
         this.frame = stream;
+        this.data = data;
+        this.dataStart = start;
+        this.dataEnd = start + length;
 
         offset = frame.getStreamPosition();
         coefProbs = Globals.getDefaultCoefProbs();
@@ -210,7 +219,7 @@ public final class VP8Frame {
 
         offset = frame.getStreamPosition();
 
-        BoolDecoder bc = new BoolDecoder(frame, offset);
+        BoolDecoder bc = new BoolDecoder(data, dataStart, dataEnd, offset);
 
         bc.readBit(); // colour space: always 0 (YUV) in WebP
         bc.readBit(); // clamping type: reconstruction clamps either way
@@ -641,7 +650,7 @@ public final class VP8Frame {
                 partitionSize = frame.length() - partition;
             }
 
-            tokenBoolDecoders.add(new BoolDecoder(frame, partition));
+            tokenBoolDecoders.add(new BoolDecoder(data, dataStart, dataEnd, partition));
             partition += partitionSize;
         }
 
