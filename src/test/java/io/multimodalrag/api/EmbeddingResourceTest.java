@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,6 +55,30 @@ class EmbeddingResourceTest {
         List<Float> first = given().multiPart("image", "a.jpg", image).post("/v1/embeddings/image").path("embedding");
         List<Float> second = given().multiPart("image", "b.jpg", image).post("/v1/embeddings/image").path("embedding");
         assertEquals(first, second);
+    }
+
+    @Test
+    void eachImageIsTimedStageByStageInTheMetrics() {
+        double decodedBefore = metric("rag_image_decode_seconds_count");
+        double runsBefore = metric("rag_encoder_inference_seconds_count");
+        given().multiPart("image", "cat.jpg", TestImages.knowledgeBaseImage("chelsea-cat.jpg"))
+                .post("/v1/embeddings/image").then().statusCode(200);
+        assertTrue(metric("rag_image_decode_seconds_count") >= decodedBefore + 1, "decode timer counted the image");
+        assertTrue(metric("rag_image_preprocess_seconds_count") >= 1, "preprocess timer counted the image");
+        assertTrue(metric("rag_encoder_inference_seconds_count") >= runsBefore + 1, "inference timer counted the run");
+        assertTrue(metric("rag_encoder_inference_seconds_sum") > 0, "inference took some time");
+        assertTrue(metric("rag_encoder_batch_size_sum") >= 1, "batch size recorded");
+    }
+
+    /** A metric's value from /q/metrics, 0 when absent. */
+    private static double metric(String name) {
+        String text = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
     }
 
     @Test
