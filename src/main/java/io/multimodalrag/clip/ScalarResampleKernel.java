@@ -20,24 +20,32 @@ final class ScalarResampleKernel implements ResampleKernel {
         for (int y = firstRow, o = 0; y < endRow; y++) {
             int rowStart = y * width;
             for (int column = 0; column < outWidth; column++, o++) {
-                int source = rowStart + columns.start(column);
-                int taps = columns.size(column);
-                int weightIndex = columns.weightIndex(column);
-                int red = PillowBicubicResampler.HALF;
-                int green = PillowBicubicResampler.HALF;
-                int blue = PillowBicubicResampler.HALF;
-                for (int tap = 0; tap < taps; tap++) {
-                    int pixel = pixels[source + tap];
-                    int weight = weights[weightIndex + tap];
-                    red += (pixel >> 16 & 0xFF) * weight;
-                    green += (pixel >> 8 & 0xFF) * weight;
-                    blue += (pixel & 0xFF) * weight;
-                }
-                out[o] = PillowBicubicResampler.clip8(red);
-                out[plane + o] = PillowBicubicResampler.clip8(green);
-                out[2 * plane + o] = PillowBicubicResampler.clip8(blue);
+                horizontalSample(pixels, rowStart + columns.start(column), columns.size(column), weights,
+                        columns.weightIndex(column), out, o, plane);
             }
         }
+    }
+
+    /**
+     * One output pixel of the horizontal pass: {@code taps} source pixels from {@code source} weighted by
+     * {@code weights} from {@code weightIndex}; red, green and blue go to {@code out[o]}, {@code out[o + plane]}
+     * and {@code out[o + 2 × plane]}.
+     */
+    static void horizontalSample(int[] pixels, int source, int taps, int[] weights, int weightIndex, int[] out, int o,
+                                 int plane) {
+        int red = PillowBicubicResampler.HALF;
+        int green = PillowBicubicResampler.HALF;
+        int blue = PillowBicubicResampler.HALF;
+        for (int tap = 0; tap < taps; tap++) {
+            int pixel = pixels[source + tap];
+            int weight = weights[weightIndex + tap];
+            red += (pixel >> 16 & 0xFF) * weight;
+            green += (pixel >> 8 & 0xFF) * weight;
+            blue += (pixel & 0xFF) * weight;
+        }
+        out[o] = PillowBicubicResampler.clip8(red);
+        out[plane + o] = PillowBicubicResampler.clip8(green);
+        out[2 * plane + o] = PillowBicubicResampler.clip8(blue);
     }
 
     @Override
@@ -52,14 +60,19 @@ final class ScalarResampleKernel implements ResampleKernel {
                 int weightIndex = rows.weightIndex(row);
                 int o = channel * outPlane + row * width;
                 for (int x = 0; x < width; x++) {
-                    int sum = PillowBicubicResampler.HALF;
-                    for (int tap = 0, source = first + x; tap < taps; tap++, source += width) {
-                        sum += stripe[source] * weights[weightIndex + tap];
-                    }
-                    out[o + x] = PillowBicubicResampler.clip8(sum);
+                    out[o + x] = verticalSample(stripe, first + x, width, taps, weights, weightIndex);
                 }
             }
         }
+    }
+
+    /** One sample of the vertical pass: {@code taps} samples a {@code width} apart from {@code source}, weighted. */
+    static int verticalSample(int[] stripe, int source, int width, int taps, int[] weights, int weightIndex) {
+        int sum = PillowBicubicResampler.HALF;
+        for (int tap = 0; tap < taps; tap++, source += width) {
+            sum += stripe[source] * weights[weightIndex + tap];
+        }
+        return PillowBicubicResampler.clip8(sum);
     }
 
     @Override

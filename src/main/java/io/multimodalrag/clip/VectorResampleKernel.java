@@ -51,36 +51,26 @@ final class VectorResampleKernel implements ResampleKernel {
                 int source = rowStart + starts[column];
                 int taps = sizes[column];
                 int weightIndex = column * stride;
-                int red = PillowBicubicResampler.HALF;
-                int green = PillowBicubicResampler.HALF;
-                int blue = PillowBicubicResampler.HALF;
-                int tap = 0;
-                if (source + (taps + LANES - 1) / LANES * LANES <= pixels.length) {
-                    IntVector reds = IntVector.zero(SPECIES);
-                    IntVector greens = IntVector.zero(SPECIES);
-                    IntVector blues = IntVector.zero(SPECIES);
-                    for (; tap < taps; tap += LANES) {
-                        IntVector pixel = IntVector.fromArray(SPECIES, pixels, source + tap);
-                        IntVector weight = IntVector.fromArray(SPECIES, padded, weightIndex + tap);
-                        reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
-                        greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
-                        blues = blues.add(pixel.and(0xFF).mul(weight));
-                    }
-                    red += reds.reduceLanes(VectorOperators.ADD);
-                    green += greens.reduceLanes(VectorOperators.ADD);
-                    blue += blues.reduceLanes(VectorOperators.ADD);
-                } else {
-                    for (; tap < taps; tap++) {
-                        int pixel = pixels[source + tap];
-                        int weight = padded[weightIndex + tap];
-                        red += (pixel >> 16 & 0xFF) * weight;
-                        green += (pixel >> 8 & 0xFF) * weight;
-                        blue += (pixel & 0xFF) * weight;
-                    }
+                if (source + (taps + LANES - 1) / LANES * LANES > pixels.length) {
+                    // A whole vector would run past the image: this pixel the scalar way.
+                    ScalarResampleKernel.horizontalSample(pixels, source, taps, padded, weightIndex, out, o, plane);
+                    continue;
                 }
-                out[o] = PillowBicubicResampler.clip8(red);
-                out[plane + o] = PillowBicubicResampler.clip8(green);
-                out[2 * plane + o] = PillowBicubicResampler.clip8(blue);
+                IntVector reds = IntVector.zero(SPECIES);
+                IntVector greens = IntVector.zero(SPECIES);
+                IntVector blues = IntVector.zero(SPECIES);
+                for (int tap = 0; tap < taps; tap += LANES) {
+                    IntVector pixel = IntVector.fromArray(SPECIES, pixels, source + tap);
+                    IntVector weight = IntVector.fromArray(SPECIES, padded, weightIndex + tap);
+                    reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
+                    greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
+                    blues = blues.add(pixel.and(0xFF).mul(weight));
+                }
+                out[o] = PillowBicubicResampler.clip8(PillowBicubicResampler.HALF + reds.reduceLanes(VectorOperators.ADD));
+                out[plane + o] = PillowBicubicResampler.clip8(
+                        PillowBicubicResampler.HALF + greens.reduceLanes(VectorOperators.ADD));
+                out[2 * plane + o] = PillowBicubicResampler.clip8(
+                        PillowBicubicResampler.HALF + blues.reduceLanes(VectorOperators.ADD));
             }
         }
     }
@@ -107,11 +97,7 @@ final class VectorResampleKernel implements ResampleKernel {
                             .intoArray(out, o + x);
                 }
                 for (; x < width; x++) {
-                    int sum = PillowBicubicResampler.HALF;
-                    for (int tap = 0, source = first + x; tap < taps; tap++, source += width) {
-                        sum += stripe[source] * weights[weightIndex + tap];
-                    }
-                    out[o + x] = PillowBicubicResampler.clip8(sum);
+                    out[o + x] = ScalarResampleKernel.verticalSample(stripe, first + x, width, taps, weights, weightIndex);
                 }
             }
         }
