@@ -101,7 +101,8 @@ public class KnowledgeBase {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The embedding cache of the loaded model, guarded by {@link #writeLock}. */
     private EmbeddingCache cache;
-    private String cacheFingerprint;
+    /** The model {@link #cache} belongs to, guarded by {@link #writeLock}. */
+    private ClipModel cacheModel;
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -194,15 +195,11 @@ public class KnowledgeBase {
         List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
         quarantineOrphans(usable);
 
-        // The vision tower's weights and the image pipeline's version: embeddings made by other
-        // weights or from other pixels are never reused.
-        String fingerprint = ContentHash.contentHash((hash(model.visionFile()) + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (cache == null || !fingerprint.equals(cacheFingerprint)) {
-            cache = config.cacheEnabled()
-                    ? EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions())
-                    : EmbeddingCache.disabled(model.dimensions());
-            cacheFingerprint = fingerprint;
+        // load() opens the cache afresh; a reload keeps it, since the loaded model cannot change
+        // while the service runs (even if its file is replaced on disk: the session runs the old weights).
+        if (cache == null || cacheModel != model) {
+            cache = openCache(model);
+            cacheModel = model;
         }
         int embedded = embedMissing(usable, cache);
 
@@ -608,12 +605,26 @@ public class KnowledgeBase {
         return parseObject(line).isPresent();
     }
 
-    private static String hash(Path file) {
-        try {
-            return ContentHash.contentHash(file);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    /**
+     * The embedding cache of {@code model}'s vision tower. Its fingerprint covers the tower's weights
+     * (the file's content hash, remembered between starts by {@link ContentHashMemo} while the file
+     * is unchanged) and the image pipeline's version, so embeddings made by other weights or from
+     * other pixels are never reused. A disabled cache needs no fingerprint, so nothing is hashed.
+     */
+    private EmbeddingCache openCache(ClipModel model) {
+        if (!config.cacheEnabled()) {
+            return EmbeddingCache.disabled(model.dimensions());
         }
+        String weights;
+        try {
+            weights = new ContentHashMemo(config.cacheDir()).contentHash(model.visionFile());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the vision tower " + model.visionFile() + ": "
+                    + e.getMessage(), e);
+        }
+        String fingerprint = ContentHash.contentHash((weights + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions());
     }
 
     private static Path baseDirectory(Path descriptions) {
