@@ -60,8 +60,8 @@ import org.jboss.logging.Logger;
  * One directory must not be shared by two running processes using the same model, since they would share that
  * temporary file.
  *
- * <p><b>Threads.</b> {@link #get}, {@link #put}, {@link #retainOnly} and {@link #size} may be called from any thread at
- * any time. {@link #save()} may run alongside them: it writes every entry present for the whole call, an entry changed
+ * <p><b>Threads.</b> {@link #get}, {@link #contains}, {@link #copyInto}, {@link #put}, {@link #retainOnly} and
+ * {@link #size} may be called from any thread at any time. {@link #save()} may run alongside them: it writes every entry present for the whole call, an entry changed
  * while it runs may or may not be in this file, and such a change always makes the next save write again.
  */
 public final class EmbeddingCache {
