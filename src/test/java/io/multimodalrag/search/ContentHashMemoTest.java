@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -106,6 +107,9 @@ class ContentHashMemoTest {
         assertEquals(hashedStamp.size(), rewritten.size());
         assertEquals(hashedStamp.modifiedNanos(), rewritten.modifiedNanos());
         assertEquals(hashedStamp.fileKey(), rewritten.fileKey(), "the same inode");
+        // On a file system that keeps times to the second the rewrite may share the change time; there the
+        // settle time, not this check, keeps a stale hash from being used.
+        assumeTrue(rewritten.changedNanos() != hashedStamp.changedNanos(), "change time too coarse to tell 50 ms apart");
 
         String after = settledMemo().contentHash(file);
 
