@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -61,8 +60,8 @@ import org.jboss.logging.Logger;
  * One directory must not be shared by two running processes using the same model, since they would share that
  * temporary file.
  *
- * <p><b>Threads.</b> {@link #get}, {@link #put}, {@link #retainOnly} and {@link #size} may be called from any thread at
- * any time. {@link #save()} may run alongside them: it writes every entry present for the whole call, an entry changed
+ * <p><b>Threads.</b> {@link #get}, {@link #contains}, {@link #copyInto}, {@link #put}, {@link #retainOnly} and
+ * {@link #size} may be called from any thread at any time. {@link #save()} may run alongside them: it writes every entry present for the whole call, an entry changed
  * while it runs may or may not be in this file, and such a change always makes the next save write again.
  */
 public final class EmbeddingCache {
@@ -91,12 +90,13 @@ public final class EmbeddingCache {
     private final AtomicLong changeCount = new AtomicLong();
     private long savedChangeCount;
 
-    private EmbeddingCache(Path directory, String modelFingerprint, int dimensions, Map<String, float[]> loaded) {
+    private EmbeddingCache(Path directory, String modelFingerprint, int dimensions,
+            ConcurrentHashMap<String, float[]> loaded) {
         this.directory = directory;
         this.file = directory == null ? null : directory.resolve(fileName(modelFingerprint));
         this.modelFingerprint = modelFingerprint;
         this.dimensions = dimensions;
-        this.entries = new ConcurrentHashMap<>(loaded);
+        this.entries = loaded;
     }
 
     /**
@@ -129,7 +129,7 @@ public final class EmbeddingCache {
      */
     public static EmbeddingCache disabled(int dimensions) {
         requirePositiveDimensions(dimensions);
-        return new EmbeddingCache(null, null, dimensions, Map.of());
+        return new EmbeddingCache(null, null, dimensions, new ConcurrentHashMap<>());
     }
 
     /**
@@ -142,6 +142,37 @@ public final class EmbeddingCache {
     public Optional<float[]> get(String contentHash) {
         float[] embedding = entries.get(canonicalContentHash(contentHash));
         return embedding == null ? Optional.empty() : Optional.of(embedding.clone());
+    }
+
+    /**
+     * Whether the embedding of an image is cached, without copying it.
+     *
+     * @param contentHash the image's content hash: 64 hex characters, case-insensitive
+     * @return true when {@link #get} would find it
+     * @throws IllegalArgumentException if the argument is not 64 hex characters
+     */
+    public boolean contains(String contentHash) {
+        return entries.containsKey(canonicalContentHash(contentHash));
+    }
+
+    /**
+     * Copies the cached embedding of an image into {@code target} at {@code offset}, for building a matrix without a
+     * temporary copy per row.
+     *
+     * @param contentHash the image's content hash: 64 hex characters, case-insensitive
+     * @param target      where to copy the embedding
+     * @param offset      index in {@code target} of its first value
+     * @return true when it was cached and copied; false leaves {@code target} unchanged
+     * @throws IllegalArgumentException  if the hash is not 64 hex characters
+     * @throws IndexOutOfBoundsException if the embedding does not fit in {@code target} at {@code offset}
+     */
+    public boolean copyInto(String contentHash, float[] target, int offset) {
+        float[] embedding = entries.get(canonicalContentHash(contentHash));
+        if (embedding == null) {
+            return false;
+        }
+        System.arraycopy(embedding, 0, target, offset, embedding.length);
+        return true;
     }
 
     /**
@@ -233,9 +264,9 @@ public final class EmbeddingCache {
         return "embeddings-" + fingerprint.substring(0, Math.min(16, fingerprint.length())) + ".bin";
     }
 
-    private static Map<String, float[]> load(Path file, String fingerprint, int dimensions) {
+    private static ConcurrentHashMap<String, float[]> load(Path file, String fingerprint, int dimensions) {
         try {
-            Map<String, float[]> loaded = read(file, fingerprint, dimensions);
+            ConcurrentHashMap<String, float[]> loaded = read(file, fingerprint, dimensions);
             LOG.infof("Loaded %d cached embeddings from %s", loaded.size(), file);
             return loaded;
         } catch (NoSuchFileException e) {
@@ -245,10 +276,11 @@ public final class EmbeddingCache {
         } catch (IOException | RuntimeException e) {
             LOG.warnf("Ignoring unusable embedding cache %s (%s); starting empty", file, e.getMessage());
         }
-        return Map.of();
+        return new ConcurrentHashMap<>();
     }
 
-    private static Map<String, float[]> read(Path file, String fingerprint, int dimensions) throws IOException {
+    private static ConcurrentHashMap<String, float[]> read(Path file, String fingerprint, int dimensions)
+            throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = channel.size();
             if (fileSize < FIXED_HEADER_BYTES + CHECKSUM_BYTES) {
@@ -287,7 +319,8 @@ public final class EmbeddingCache {
             readFully(channel, fingerprintBuffer, checksum);
             String fileFingerprint = new String(fingerprintBuffer.array(), StandardCharsets.UTF_8);
 
-            Map<String, float[]> loaded = new HashMap<>(Math.max(16, (int) (count / 0.75f) + 1));
+            // The cache's own map, filled in place rather than copied into another one afterwards.
+            ConcurrentHashMap<String, float[]> loaded = new ConcurrentHashMap<>(Math.max(16, count));
             ByteBuffer chunk = ByteBuffer.allocateDirect(chunkBytes(entryBytes)).order(ByteOrder.LITTLE_ENDIAN);
             FloatBuffer chunkFloats = chunk.asFloatBuffer();
             int entriesPerChunk = chunk.capacity() / entryBytes;

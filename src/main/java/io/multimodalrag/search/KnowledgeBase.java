@@ -55,6 +55,10 @@ public class KnowledgeBase {
 
     private static final String ORPHANS = ".orphaned";
 
+    /** Compiled once: {@link #uniqueId} runs for every line of a 10,000-line knowledge base at start-up. */
+    private static final Pattern NOT_ID_CHARACTERS = Pattern.compile("[^a-z0-9._-]+");
+    private static final Pattern EDGE_DASHES = Pattern.compile("^-+|-+$");
+
     /** Where loading stands. */
     public enum Status {
         LOADING, READY, FAILED
@@ -97,7 +101,8 @@ public class KnowledgeBase {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** The embedding cache of the loaded model, guarded by {@link #writeLock}. */
     private EmbeddingCache cache;
-    private String cacheFingerprint;
+    /** The model {@link #cache} belongs to, guarded by {@link #writeLock}. */
+    private ClipModel cacheModel;
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -190,26 +195,21 @@ public class KnowledgeBase {
         List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
         quarantineOrphans(usable);
 
-        // The vision tower's weights and the image pipeline's version: embeddings made by other
-        // weights or from other pixels are never reused.
-        String fingerprint = ContentHash.contentHash((hash(model.visionFile()) + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (cache == null || !fingerprint.equals(cacheFingerprint)) {
-            cache = config.cacheEnabled()
-                    ? EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions())
-                    : EmbeddingCache.disabled(model.dimensions());
-            cacheFingerprint = fingerprint;
+        // load() opens the cache afresh; a reload keeps it, since the loaded model cannot change
+        // while the service runs (even if its file is replaced on disk: the session runs the old weights).
+        if (cache == null || cacheModel != model) {
+            cache = openCache(model);
+            cacheModel = model;
         }
         int embedded = embedMissing(usable, cache);
 
         List<KnowledgeBaseEntry> entries = new ArrayList<>();
         float[] matrix = new float[usable.size() * model.dimensions()];
         for (Candidate c : usable) {
-            Optional<float[]> embedding = cache.get(c.contentHash);
-            if (embedding.isEmpty()) {
+            // Straight from the cache into the matrix: no copy per row on the way.
+            if (!cache.copyInto(c.contentHash, matrix, entries.size() * model.dimensions())) {
                 continue; // could not be embedded; already warned about, counted below
             }
-            System.arraycopy(embedding.get(), 0, matrix, entries.size() * model.dimensions(), model.dimensions());
             entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
         }
         float[] rows = entries.size() == usable.size() ? matrix : Arrays.copyOf(matrix, entries.size() * model.dimensions());
@@ -461,7 +461,7 @@ public class KnowledgeBase {
         List<Candidate> missing = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (Candidate c : usable) {
-            if (cache.get(c.contentHash).isEmpty() && seen.add(c.contentHash)) {
+            if (!cache.contains(c.contentHash) && seen.add(c.contentHash)) {
                 missing.add(c);
             }
         }
@@ -505,13 +505,14 @@ public class KnowledgeBase {
         List<Candidate> candidates = new ArrayList<>();
         Map<Path, Integer> lineByFile = new HashMap<>();
         Map<String, Integer> lineById = new HashMap<>();
+        ContentHash.FileHasher hasher = new ContentHash.FileHasher();
         for (int i = 0; i < lines.size(); i++) {
             int lineNumber = i + 1;
             String line = lines.get(i).strip();
             if (line.isEmpty()) {
                 continue;
             }
-            Candidate c = parseLine(line, lineNumber, lineByFile, lineById);
+            Candidate c = parseLine(line, lineNumber, lineByFile, lineById, hasher);
             if (c.problem != null) {
                 LOG.warnf("%s line %d: skipped: %s", fileName, lineNumber, c.problem);
             }
@@ -526,7 +527,8 @@ public class KnowledgeBase {
         return candidates;
     }
 
-    private Candidate parseLine(String line, int lineNumber, Map<Path, Integer> lineByFile, Map<String, Integer> lineById) {
+    private Candidate parseLine(String line, int lineNumber, Map<Path, Integer> lineByFile, Map<String, Integer> lineById,
+            ContentHash.FileHasher hasher) {
         Candidate c = new Candidate(lineNumber);
         Optional<ObjectNode> parsed = parseObject(line);
         if (parsed.isEmpty()) {
@@ -568,9 +570,10 @@ public class KnowledgeBase {
         }
         c.file = file;
         try {
-            c.contentHash = hash(file);
-            c.mediaType = ImageDecoder.mimeType(header(file)).orElse(null);
-        } catch (java.io.UncheckedIOException e) {
+            // One pass over the file gives both its hash and the bytes that tell its format.
+            c.contentHash = hasher.contentHash(file);
+            c.mediaType = ImageDecoder.mimeType(hasher.head()).orElse(null);
+        } catch (IOException e) {
             return c.problem("image \"" + c.imagePath + "\" cannot be read");
         }
         if (c.mediaType == null) {
@@ -602,20 +605,26 @@ public class KnowledgeBase {
         return parseObject(line).isPresent();
     }
 
-    private static String hash(Path file) {
+    /**
+     * The embedding cache of {@code model}'s vision tower. Its fingerprint covers the tower's weights
+     * (the file's content hash, remembered between starts by {@link ContentHashMemo} while the file
+     * is unchanged) and the image pipeline's version, so embeddings made by other weights or from
+     * other pixels are never reused. A disabled cache needs no fingerprint, so nothing is hashed.
+     */
+    private EmbeddingCache openCache(ClipModel model) {
+        if (!config.cacheEnabled()) {
+            return EmbeddingCache.disabled(model.dimensions());
+        }
+        String weights;
         try {
-            return ContentHash.contentHash(file);
+            weights = new ContentHashMemo(config.cacheDir()).contentHash(model.visionFile());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot read the vision tower " + model.visionFile() + ": "
+                    + e.getMessage(), e);
         }
-    }
-
-    private static byte[] header(Path file) {
-        try (java.io.InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(32);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        String fingerprint = ContentHash.contentHash((weights + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions());
     }
 
     private static Path baseDirectory(Path descriptions) {
@@ -628,7 +637,8 @@ public class KnowledgeBase {
         String name = String.valueOf(file.getFileName());
         int dot = name.lastIndexOf('.');
         String stem = dot > 0 ? name.substring(0, dot) : name;
-        String slug = stem.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^-+|-+$", "");
+        String slug = EDGE_DASHES.matcher(NOT_ID_CHARACTERS.matcher(stem.toLowerCase(Locale.ROOT)).replaceAll("-"))
+                .replaceAll("");
         if (slug.isEmpty()) {
             slug = "image";
         }

@@ -529,6 +529,45 @@ class EmbeddingCacheTest {
         assertThrows(IOException.class, () -> ContentHash.contentHash(directory.resolve("missing.jpg")));
     }
 
+    @Test
+    void oneFileHasherHashesFilesInTurnAndKeepsTheHeadOfTheLast() throws IOException {
+        ContentHash.FileHasher hasher = new ContentHash.FileHasher();
+        assertArrayEquals(new byte[0], hasher.head());
+        for (int size : new int[] {300_001, 0, 5, 32, 64 * 1024 + 1, 1}) {
+            byte[] bytes = new byte[size];
+            random.nextBytes(bytes);
+            Path file = directory.resolve("image-" + size + ".jpg");
+            Files.write(file, bytes);
+
+            assertEquals(ContentHash.contentHash(bytes), hasher.contentHash(file), "size " + size);
+            assertArrayEquals(Arrays.copyOf(bytes, Math.min(size, ContentHash.FileHasher.HEAD_BYTES)), hasher.head(),
+                    "size " + size);
+        }
+        assertThrows(IOException.class, () -> hasher.contentHash(directory.resolve("missing.jpg")));
+        assertArrayEquals(new byte[0], hasher.head(), "no head after a failure");
+        assertEquals(ContentHash.contentHash(new byte[1]), hasher.contentHash(Files.write(directory.resolve("z"), new byte[1])),
+                "usable after a failure");
+    }
+
+    @Test
+    void containsAndCopyIntoReadWithoutCopying() {
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        String hash = randomHash();
+        float[] embedding = randomEmbedding(DIMENSIONS);
+        cache.put(hash, embedding);
+
+        assertTrue(cache.contains(hash.toUpperCase(Locale.ROOT)));
+        assertFalse(cache.contains(randomHash()));
+        float[] matrix = new float[3 * DIMENSIONS];
+        assertTrue(cache.copyInto(hash, matrix, DIMENSIONS));
+        assertArrayEquals(embedding, Arrays.copyOfRange(matrix, DIMENSIONS, 2 * DIMENSIONS));
+        assertArrayEquals(new float[DIMENSIONS], Arrays.copyOf(matrix, DIMENSIONS));
+        assertFalse(cache.copyInto(randomHash(), matrix, 0));
+        assertArrayEquals(new float[DIMENSIONS], Arrays.copyOf(matrix, DIMENSIONS), "a miss leaves the target alone");
+        assertThrows(IndexOutOfBoundsException.class, () -> cache.copyInto(hash, matrix, 2 * DIMENSIONS + 1));
+        assertThrows(IllegalArgumentException.class, () -> cache.contains("not a hash"));
+    }
+
     /** Saves a cache of two entries and returns the first hash. */
     private String writeTwoEntries() {
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);

@@ -114,6 +114,26 @@ class KnowledgeBaseLoadingTest {
     }
 
     @Test
+    void theVisionTowersHashIsRememberedBesideTheEmbeddingCache() throws IOException {
+        copy("chelsea-cat.jpg", "images/cat.jpg");
+        writeLines(line("images/cat.jpg", "a cat"));
+
+        knowledgeBase.load();
+        knowledgeBase.load();
+
+        // The tiny test model was written by the checkout, long settled: its hash is remembered.
+        List<Path> memos;
+        try (var files = Files.list(DIR.resolve("cache"))) {
+            memos = files.filter(f -> f.getFileName().toString().startsWith("content-hash-")).toList();
+        }
+        assertEquals(1, memos.size(), "one memo, for the vision tower");
+        String memo = Files.readString(memos.get(0));
+        Path vision = Path.of("src/test/resources/clip-tiny/vision_model.onnx").toRealPath();
+        assertTrue(memo.contains("sha256=" + ContentHash.contentHash(vision)), memo);
+        assertEquals(0, knowledgeBase.state().embedded());
+    }
+
+    @Test
     void aMissingFileGivesAnEmptyReadyKnowledgeBase() {
         knowledgeBase.load();
         assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
