@@ -27,6 +27,13 @@ final class PillowBicubicResampler {
     private static final double BICUBIC_A = -0.5;
     private static final int CHANNELS = 3;
     private static final ResampleKernel KERNEL = ResampleKernel.fastestAvailable();
+    /**
+     * Largest intermediate stripe (ints) kept per thread for the next image: 16 MB, enough for a 20-megapixel photo.
+     * Reusing it spares a busy encoder a multi-megabyte allocation per image, which G1 makes a humongous object
+     * (half a heap region or more) and may answer with a concurrent marking cycle. Larger images allocate.
+     */
+    private static final int MAX_REUSED_STRIPE = 4 << 20;
+    private static final ThreadLocal<int[]> STRIPE = ThreadLocal.withInitial(() -> new int[0]);
 
     private PillowBicubicResampler() {
     }
@@ -70,6 +77,20 @@ final class PillowBicubicResampler {
     /** {@link #resizeWindowPlanar} on the given kernel. */
     static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
                                     int newHeight, int left, int top, int windowWidth, int windowHeight) {
+        return resizeWindowPlanar(kernel, pixels, width, height, newWidth, newHeight, left, top, windowWidth,
+                windowHeight, new int[CHANNELS * windowWidth * windowHeight]);
+    }
+
+    /**
+     * {@link #resizeWindowPlanar} on the given kernel, into {@code out} (at least 3 × windowWidth × windowHeight
+     * long), which it returns.
+     */
+    static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
+                                    int newHeight, int left, int top, int windowWidth, int windowHeight, int[] out) {
+        if (out.length < CHANNELS * windowWidth * windowHeight) {
+            throw new IllegalArgumentException("out holds " + out.length + " ints, fewer than 3 × " + windowWidth + " × "
+                    + windowHeight);
+        }
         if (pixels.length < (long) width * height) {
             throw new IllegalArgumentException("pixel array holds " + pixels.length + " values, fewer than "
                     + width + "×" + height + "; pass the image's full packed RGB array");
@@ -87,21 +108,33 @@ final class PillowBicubicResampler {
         int firstRow = vertical ? rows.firstSource() : top;
         int endRow = vertical ? rows.endSource() : top + windowHeight;
 
-        // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally
-        int[] stripe = new int[CHANNELS * (endRow - firstRow) * windowWidth];
+        // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally; without a vertical pass
+        // that is the result
+        int[] stripe = vertical ? stripe(CHANNELS * (endRow - firstRow) * windowWidth) : out;
         if (horizontal) {
             kernel.horizontal(pixels, width, firstRow, endRow, Coefficients.bicubic(width, newWidth, left, windowWidth),
                     stripe);
         } else {
             unpackColumns(pixels, width, firstRow, endRow, left, windowWidth, stripe);
         }
-        if (!vertical) {
-            return stripe;
+        if (vertical) {
+            // 3 × (windowHeight, windowWidth)
+            kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
         }
-        // 3 × (windowHeight, windowWidth)
-        int[] out = new int[CHANNELS * windowHeight * windowWidth];
-        kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
         return out;
+    }
+
+    /** This thread's reusable stripe when {@code length} ints are few enough to keep, else a new array. */
+    private static int[] stripe(int length) {
+        if (length > MAX_REUSED_STRIPE) {
+            return new int[length];
+        }
+        int[] stripe = STRIPE.get();
+        if (stripe.length < length) {
+            stripe = new int[length];
+            STRIPE.set(stripe);
+        }
+        return stripe;
     }
 
     /** Columns {@code left..left+count-1} of rows {@code firstRow..endRow-1} as three row-major planes. */
