@@ -123,6 +123,14 @@ public class KnowledgeBase {
     @PreDestroy
     void stopSearchThreads() {
         scanner.close();
+        writeLock.lock();
+        try {
+            if (cache != null) {
+                cache.close();
+            }
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     public Snapshot snapshot() {
@@ -161,7 +169,10 @@ public class KnowledgeBase {
         }
         writeLock.lock();
         try {
-            cache = null; // read the cache file afresh
+            if (cache != null) {
+                cache.close();
+                cache = null; // read the cache file afresh
+            }
             state = loadNow();
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
@@ -198,6 +209,9 @@ public class KnowledgeBase {
         // load() opens the cache afresh; a reload keeps it, since the loaded model cannot change
         // while the service runs (even if its file is replaced on disk: the session runs the old weights).
         if (cache == null || cacheModel != model) {
+            if (cache != null) {
+                cache.close();
+            }
             cache = openCache(model);
             cacheModel = model;
         }
@@ -483,6 +497,8 @@ public class KnowledgeBase {
                             item.failure().orElse("could not be embedded"));
                 }
             }
+            // Appended batch by batch: a crash keeps what was embedded, and vectors do not pile up in the heap.
+            saveCacheQuietly();
             int done = from + batch.size();
             double seconds = (System.nanoTime() - started) / 1e9;
             LOG.infof("embedded %d/%d images (%.1f images/s)", done, missing.size(), done / Math.max(seconds, 1e-9));

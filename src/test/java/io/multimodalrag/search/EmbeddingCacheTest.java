@@ -47,6 +47,10 @@ class EmbeddingCacheTest {
     private static final int DIMENSIONS = 8;
     /** Byte offset of the format version in the file: right after the 8-byte magic. */
     private static final int VERSION_OFFSET = 8;
+    /** Magic, version, dimensions, fingerprint length, 64-character fingerprint, header checksum. */
+    private static final int HEADER_BYTES = 8 + 4 + 4 + 4 + 64 + 4;
+    /** Kind, hash, vector, checksum. */
+    private static final int RECORD_BYTES = 4 + 32 + DIMENSIONS * 4 + 4;
 
     @TempDir
     Path directory;
@@ -95,14 +99,15 @@ class EmbeddingCacheTest {
     }
 
     @Test
-    void emptyCacheRoundTrips() {
+    void emptyCacheRoundTrips() throws IOException {
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
         String hash = randomHash();
         cache.put(hash, randomEmbedding(DIMENSIONS));
+        cache.save();
         cache.retainOnly(Set.of());
         cache.save();
 
-        assertTrue(Files.exists(cacheFile()));
+        assertEquals(HEADER_BYTES, Files.size(cacheFile()), "the put and its removal are both dead: compacted away");
         assertEquals(0, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
         assertEquals(List.of(), warnings.messages);
     }
@@ -164,21 +169,19 @@ class EmbeddingCacheTest {
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
         cache.put(hash, embedding);
         cache.save();
-        // Deleting the file shows whether a later save writes: a no-op save leaves it missing.
-        Files.delete(cacheFile());
+        byte[] saved = Files.readAllBytes(cacheFile());
 
         cache.save();
-        assertFalse(Files.exists(cacheFile()));
-
         cache.put(hash, embedding.clone());
         cache.retainOnly(Set.of(hash, randomHash()));
         cache.save();
-        assertFalse(Files.exists(cacheFile()), "identical put and no-op retainOnly are not changes");
+        assertArrayEquals(saved, Files.readAllBytes(cacheFile()), "identical put and no-op retainOnly are not changes");
 
         embedding[0] += 1;
         cache.put(hash, embedding);
         cache.save();
-        assertTrue(Files.exists(cacheFile()));
+        assertEquals(saved.length + RECORD_BYTES, Files.size(cacheFile()));
+        assertArrayEquals(embedding, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).get(hash).orElseThrow());
     }
 
     @Test
@@ -259,30 +262,31 @@ class EmbeddingCacheTest {
     void differentFormatVersionIsIgnoredWithAWarning() throws IOException {
         writeTwoEntries();
         byte[] bytes = Files.readAllBytes(cacheFile());
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(VERSION_OFFSET, 2);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(VERSION_OFFSET, 3);
         // A valid checksum makes sure it is the version check that rejects the file.
-        Files.write(cacheFile(), withRecomputedChecksum(bytes));
+        Files.write(cacheFile(), withRecomputedHeaderChecksum(bytes));
 
         assertEquals(0, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
         assertEquals(1, warnings.messages.size(), warnings.messages::toString);
-        assertTrue(warnings.messages.get(0).contains("version 2"), warnings.messages::toString);
+        assertTrue(warnings.messages.get(0).contains("version 3"), warnings.messages::toString);
     }
 
     @Test
     void recomputedChecksumIsAcceptedSoTheHelperIsSound() throws IOException {
         writeTwoEntries();
         byte[] bytes = Files.readAllBytes(cacheFile());
-        Files.write(cacheFile(), withRecomputedChecksum(bytes));
+        Files.write(cacheFile(), withRecomputedHeaderChecksum(bytes));
 
         assertEquals(2, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+        assertEquals(List.of(), warnings.messages);
     }
 
     @Test
-    void truncatedFileIsIgnoredWithAWarning() throws IOException {
+    void fileTruncatedInsideTheHeaderIsIgnoredWithAWarning() throws IOException {
         writeTwoEntries();
         byte[] bytes = Files.readAllBytes(cacheFile());
 
-        for (int length : new int[] {0, 1, 8, 20, 27, 28, 100, bytes.length - 5, bytes.length - 4, bytes.length - 1}) {
+        for (int length : new int[] {0, 1, 8, 11, 12, 20, 27, 28, 83, HEADER_BYTES - 1}) {
             Files.write(cacheFile(), Arrays.copyOf(bytes, length));
             warnings.messages.clear();
 
@@ -294,19 +298,45 @@ class EmbeddingCacheTest {
     }
 
     @Test
-    void trailingBytesAreIgnoredWithAWarning() throws IOException {
+    void fileTruncatedInsideTheRecordsKeepsEveryWholeRecord() throws IOException {
+        writeTwoEntries();
+        byte[] bytes = Files.readAllBytes(cacheFile());
+        assertEquals(HEADER_BYTES + 2 * RECORD_BYTES, bytes.length);
+
+        for (int length = HEADER_BYTES; length < bytes.length; length++) {
+            Files.write(cacheFile(), Arrays.copyOf(bytes, length));
+            warnings.messages.clear();
+
+            EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+            int whole = (length - HEADER_BYTES) / RECORD_BYTES;
+            assertEquals(whole, cache.size(), "length " + length);
+            boolean torn = (length - HEADER_BYTES) % RECORD_BYTES != 0;
+            assertEquals(torn ? 1 : 0, warnings.messages.size(), "length " + length + ": " + warnings.messages);
+            assertEquals(HEADER_BYTES + whole * RECORD_BYTES, Files.size(cacheFile()),
+                    "length " + length + ": the torn tail is cut off at once");
+        }
+    }
+
+    @Test
+    void trailingBytesAreCutOffWithAWarning() throws IOException {
         writeTwoEntries();
         byte[] bytes = Files.readAllBytes(cacheFile());
         Files.write(cacheFile(), Arrays.copyOf(bytes, bytes.length + 1));
 
-        assertEquals(0, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+        assertEquals(2, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
         assertEquals(1, warnings.messages.size());
+        assertArrayEquals(bytes, Files.readAllBytes(cacheFile()));
     }
 
     @Test
-    void anyFlippedBitMakesTheFileIgnored() throws IOException {
-        writeTwoEntries();
+    void anyFlippedBitCostsAtMostTheRecordItTouches() throws IOException {
+        Map<String, float[]> expected = randomEntries(3, DIMENSIONS);
+        EmbeddingCache writer = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        expected.forEach(writer::put);
+        writer.save();
         byte[] bytes = Files.readAllBytes(cacheFile());
+        assertEquals(HEADER_BYTES + 3 * RECORD_BYTES, bytes.length);
         Logger logger = Logger.getLogger(EmbeddingCache.class.getName());
         Level level = logger.getLevel();
         // Hundreds of expected warnings would only bury the output of other tests.
@@ -317,10 +347,22 @@ class EmbeddingCacheTest {
                     byte[] damaged = bytes.clone();
                     damaged[position] ^= (byte) (1 << bit);
                     Files.write(cacheFile(), damaged);
+                    String where = "byte " + position + " bit " + bit;
 
                     EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
 
-                    assertEquals(0, cache.size(), "byte " + position + " bit " + bit);
+                    if (position < HEADER_BYTES) {
+                        assertEquals(0, cache.size(), where + ": a damaged header loses the file");
+                        continue;
+                    }
+                    String lost = hashOfRecord(bytes, (position - HEADER_BYTES) / RECORD_BYTES);
+                    assertEquals(2, cache.size(), where);
+                    assertFalse(cache.contains(lost), where);
+                    expected.forEach((hash, embedding) -> {
+                        if (!hash.equals(lost)) {
+                            assertArrayEquals(embedding, cache.get(hash).orElseThrow(), where);
+                        }
+                    });
                 }
             }
         } finally {
@@ -568,6 +610,332 @@ class EmbeddingCacheTest {
         assertThrows(IllegalArgumentException.class, () -> cache.contains("not a hash"));
     }
 
+    @Test
+    void eachChangeAppendsOneRecordAndLeavesTheBytesBeforeItUntouched() throws IOException {
+        Map<String, float[]> entries = randomEntries(500, DIMENSIONS);
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        entries.forEach(cache::put);
+        cache.save();
+        List<String> hashes = new ArrayList<>(entries.keySet());
+        String added = randomHash();
+        float[] addedEmbedding = randomEmbedding(DIMENSIONS);
+        float[] replacement = randomEmbedding(DIMENSIONS);
+        Set<String> allButFirst = new java.util.HashSet<>(hashes.subList(1, hashes.size()));
+        allButFirst.add(added);
+
+        List<Runnable> changes = List.of(
+                () -> cache.put(added, addedEmbedding),
+                () -> cache.put(hashes.get(7), replacement),
+                () -> cache.retainOnly(allButFirst));
+        for (Runnable change : changes) {
+            byte[] before = Files.readAllBytes(cacheFile());
+            change.run();
+            cache.save();
+            byte[] after = Files.readAllBytes(cacheFile());
+
+            assertEquals(before.length + RECORD_BYTES, after.length);
+            assertArrayEquals(before, Arrays.copyOf(after, before.length), "the bytes already there are kept");
+        }
+
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        assertEquals(500, reopened.size());
+        assertArrayEquals(addedEmbedding, reopened.get(added).orElseThrow());
+        assertArrayEquals(replacement, reopened.get(hashes.get(7)).orElseThrow());
+        assertFalse(reopened.contains(hashes.get(0)));
+        assertArrayEquals(entries.get(hashes.get(8)), reopened.get(hashes.get(8)).orElseThrow());
+        assertEquals(List.of(), warnings.messages);
+    }
+
+    @Test
+    void appendCutShortByACrashLosesOnlyThatRecord() throws IOException {
+        Map<String, float[]> kept = randomEntries(3, DIMENSIONS);
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        kept.forEach((hash, embedding) -> {
+            cache.put(hash, embedding);
+            cache.save();
+        });
+        byte[] intact = Files.readAllBytes(cacheFile());
+        String lastHash = randomHash();
+        cache.put(lastHash, randomEmbedding(DIMENSIONS));
+        cache.save();
+        byte[] withLast = Files.readAllBytes(cacheFile());
+
+        // Half of the record reached the disk; or its length did, but its bytes are still zeros.
+        byte[] zeroed = withLast.clone();
+        Arrays.fill(zeroed, intact.length, zeroed.length, (byte) 0);
+        for (byte[] torn : List.of(Arrays.copyOf(withLast, intact.length + RECORD_BYTES / 2), zeroed)) {
+            Files.write(cacheFile(), torn);
+            warnings.messages.clear();
+
+            EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+            assertEquals(3, reopened.size());
+            assertFalse(reopened.contains(lastHash));
+            kept.forEach((hash, embedding) -> assertArrayEquals(embedding, reopened.get(hash).orElseThrow()));
+            assertEquals(1, warnings.messages.size(), warnings.messages::toString);
+            assertTrue(warnings.messages.get(0).contains("incomplete write"), warnings.messages::toString);
+            assertEquals(intact.length, Files.size(cacheFile()), "cut off, so the next append is whole");
+
+            String next = randomHash();
+            reopened.put(next, randomEmbedding(DIMENSIONS));
+            reopened.save();
+            assertEquals(4, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+        }
+    }
+
+    @Test
+    void corruptRecordInTheMiddleIsSkippedAndTheRecordsAfterItAreKept() throws IOException {
+        Map<String, float[]> entries = randomEntries(5, DIMENSIONS);
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        entries.forEach(cache::put);
+        cache.save();
+        byte[] bytes = Files.readAllBytes(cacheFile());
+        String lost = hashOfRecord(bytes, 2);
+        bytes[HEADER_BYTES + 2 * RECORD_BYTES + 40] ^= 0x10; // a bit of record 2's vector
+        Files.write(cacheFile(), bytes);
+
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+        assertEquals(4, reopened.size());
+        assertFalse(reopened.contains(lost));
+        entries.forEach((hash, embedding) -> {
+            if (!hash.equals(lost)) {
+                assertArrayEquals(embedding, reopened.get(hash).orElseThrow(), hash);
+            }
+        });
+        assertEquals(1, warnings.messages.size(), warnings.messages::toString);
+        assertTrue(warnings.messages.get(0).contains("1 corrupt records"), warnings.messages::toString);
+        assertEquals(HEADER_BYTES + 4 * RECORD_BYTES, Files.size(cacheFile()), "compacted at load");
+    }
+
+    @Test
+    void compactsWhenDeadRecordsExceedHalfOfTheFile() throws IOException {
+        Map<String, float[]> entries = randomEntries(4, DIMENSIONS);
+        List<String> hashes = new ArrayList<>(entries.keySet());
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        entries.forEach(cache::put);
+        cache.save();
+        assertEquals(HEADER_BYTES + 4 * RECORD_BYTES, Files.size(cacheFile()));
+
+        // 5 records, 3 live: 2 dead, not more than half.
+        cache.retainOnly(Set.copyOf(hashes.subList(1, 4)));
+        cache.save();
+        assertEquals(HEADER_BYTES + 5 * RECORD_BYTES, Files.size(cacheFile()));
+
+        // 6 records, 2 live: 4 dead, more than half, so the save rewrites the 2 live ones.
+        cache.retainOnly(Set.copyOf(hashes.subList(2, 4)));
+        cache.save();
+        assertEquals(HEADER_BYTES + 2 * RECORD_BYTES, Files.size(cacheFile()));
+        assertEquals(List.of(cacheFile().getFileName().toString()), fileNames(directory));
+
+        // Still appendable after the compaction, and every value survived it.
+        cache.put(hashes.get(0), entries.get(hashes.get(0)));
+        cache.save();
+        assertEquals(HEADER_BYTES + 3 * RECORD_BYTES, Files.size(cacheFile()));
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        assertEquals(3, reopened.size());
+        for (String hash : List.of(hashes.get(0), hashes.get(2), hashes.get(3))) {
+            assertArrayEquals(entries.get(hash), reopened.get(hash).orElseThrow());
+            assertArrayEquals(entries.get(hash), cache.get(hash).orElseThrow());
+        }
+        assertEquals(List.of(), warnings.messages);
+    }
+
+    @Test
+    void fileMostlyOfDeadRecordsIsCompactedAtLoad() throws IOException {
+        Map<String, float[]> entries = randomEntries(3, DIMENSIONS);
+        List<String> hashes = new ArrayList<>(entries.keySet());
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        entries.forEach(cache::put);
+        cache.save();
+        // Replacing an entry twice leaves 5 records, 3 live: not yet compacted.
+        cache.put(hashes.get(0), randomEmbedding(DIMENSIONS));
+        cache.save();
+        float[] latest = randomEmbedding(DIMENSIONS);
+        cache.put(hashes.get(0), latest);
+        cache.save();
+        assertEquals(HEADER_BYTES + 5 * RECORD_BYTES, Files.size(cacheFile()));
+        // The last record twice more, as another process's saves could have left them: 7 records, 3 live.
+        byte[] bytes = Files.readAllBytes(cacheFile());
+        byte[] grown = Arrays.copyOf(bytes, bytes.length + 2 * RECORD_BYTES);
+        for (int copy = 0; copy < 2; copy++) {
+            System.arraycopy(bytes, bytes.length - RECORD_BYTES, grown, bytes.length + copy * RECORD_BYTES,
+                    RECORD_BYTES);
+        }
+        Files.write(cacheFile(), grown);
+
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+        assertEquals(HEADER_BYTES + 3 * RECORD_BYTES, Files.size(cacheFile()));
+        assertArrayEquals(latest, reopened.get(hashes.get(0)).orElseThrow());
+        assertEquals(List.of(), warnings.messages);
+    }
+
+    @Test
+    void version1FileIsConvertedWithItsEntries() throws IOException {
+        Map<String, float[]> entries = randomEntries(50, DIMENSIONS);
+        Files.write(cacheFile(), version1File(FINGERPRINT, entries));
+
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+        assertEquals(50, cache.size());
+        entries.forEach((hash, embedding) -> assertArrayEquals(embedding, cache.get(hash).orElseThrow()));
+        assertEquals(List.of(), warnings.messages);
+        byte[] converted = Files.readAllBytes(cacheFile());
+        assertEquals(2, ByteBuffer.wrap(converted).order(ByteOrder.LITTLE_ENDIAN).getInt(VERSION_OFFSET));
+        assertEquals(HEADER_BYTES + 50 * RECORD_BYTES, converted.length);
+        assertEquals(List.of(cacheFile().getFileName().toString()), fileNames(directory));
+
+        String added = randomHash();
+        cache.put(added, randomEmbedding(DIMENSIONS));
+        cache.save();
+        assertEquals(converted.length + RECORD_BYTES, Files.size(cacheFile()));
+        assertEquals(51, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+    }
+
+    @Test
+    void damagedVersion1FileIsIgnoredWithAWarningAndLeftForTheNextSave() throws IOException {
+        byte[] file = version1File(FINGERPRINT, randomEntries(3, DIMENSIONS));
+        file[40] ^= 1;
+        Files.write(cacheFile(), file);
+
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+
+        assertEquals(0, cache.size());
+        assertEquals(1, warnings.messages.size(), warnings.messages::toString);
+        assertTrue(warnings.messages.get(0).contains("checksum"), warnings.messages::toString);
+        assertArrayEquals(file, Files.readAllBytes(cacheFile()));
+        assertEquals(List.of(cacheFile().getFileName().toString()), fileNames(directory), "no temporary file left");
+        cache.put(randomHash(), randomEmbedding(DIMENSIONS));
+        cache.save();
+        assertEquals(1, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+    }
+
+    @Test
+    void version1FileOfAnotherModelIsAMiss() throws IOException {
+        Files.write(cacheFile(), version1File(FINGERPRINT.substring(0, 16) + "0".repeat(48),
+                randomEntries(3, DIMENSIONS)));
+
+        assertEquals(0, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+        assertEquals(List.of(), warnings.messages);
+        assertEquals(List.of(cacheFile().getFileName().toString()), fileNames(directory));
+    }
+
+    @Test
+    void savedVectorsAreReadFromTheFileAndARecordDamagedAfterLoadingIsAMiss() throws IOException {
+        Map<String, float[]> entries = randomEntries(3, DIMENSIONS);
+        EmbeddingCache writer = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        entries.forEach(writer::put);
+        writer.save();
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        byte[] bytes = Files.readAllBytes(cacheFile());
+        String damaged = hashOfRecord(bytes, 1);
+        // Written in place, as a disk fault would: the cache holds no copy of the vector to fall back on.
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(cacheFile().toFile(), "rw")) {
+            file.seek(HEADER_BYTES + RECORD_BYTES + 40);
+            file.write(bytes[HEADER_BYTES + RECORD_BYTES + 40] ^ 1);
+        }
+
+        assertTrue(cache.contains(damaged));
+        assertTrue(cache.get(damaged).isEmpty(), "a damaged record is a miss, never a wrong vector");
+        assertFalse(cache.contains(damaged));
+        assertEquals(1, warnings.messages.size(), warnings.messages::toString);
+        entries.forEach((hash, embedding) -> {
+            if (!hash.equals(damaged)) {
+                assertArrayEquals(embedding, cache.get(hash).orElseThrow());
+            }
+        });
+
+        cache.save(); // nothing new, but the damage is compacted away
+        assertEquals(HEADER_BYTES + 2 * RECORD_BYTES, Files.size(cacheFile()));
+        cache.close();
+        assertEquals(2, EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS).size());
+    }
+
+    @Test
+    void concurrentPutsGetsAndSavesSeeWholeVectors() throws Exception {
+        int threads = 4;
+        int perThread = 300;
+        List<Map<String, float[]>> perThreadEntries = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            perThreadEntries.add(randomEntries(perThread, DIMENSIONS));
+        }
+        List<String> doomed = new ArrayList<>(randomEntries(200, DIMENSIONS).keySet());
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        doomed.forEach(hash -> cache.put(hash, randomEmbedding(DIMENSIONS)));
+        cache.save();
+        Set<String> keep = perThreadEntries.stream().flatMap(m -> m.keySet().stream()).collect(Collectors.toSet());
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 2);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (Map<String, float[]> entries : perThreadEntries) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    List<String> mine = new ArrayList<>(entries.keySet());
+                    for (int i = 0; i < mine.size(); i++) {
+                        cache.put(mine.get(i), entries.get(mine.get(i)));
+                        // Every vector put so far reads back whole, saved, moved by a compaction or not.
+                        String earlier = mine.get(i / 2);
+                        assertArrayEquals(entries.get(earlier), cache.get(earlier).orElseThrow());
+                    }
+                    return null;
+                }));
+            }
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 30; i++) {
+                    cache.save();
+                }
+                return null;
+            }));
+            // Removals make dead records, so compactions run among the puts and reads.
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 20; i++) {
+                    cache.retainOnly(keep);
+                    cache.save();
+                }
+                return null;
+            }));
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        cache.retainOnly(keep);
+        cache.save();
+
+        assertEquals(threads * perThread, cache.size());
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        assertEquals(threads * perThread, reopened.size());
+        for (Map<String, float[]> entries : perThreadEntries) {
+            entries.forEach((hash, embedding) -> assertArrayEquals(embedding, reopened.get(hash).orElseThrow()));
+        }
+        assertEquals(List.of(), warnings.messages);
+    }
+
+    /** A file in the format of version 1: one block, entries sorted by hash, one checksum at the end. */
+    private static byte[] version1File(String fingerprint, Map<String, float[]> entries) {
+        byte[] fingerprintBytes = fingerprint.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.allocate(8 + 16 + fingerprintBytes.length
+                + entries.size() * (32 + 4 * DIMENSIONS) + 4).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.put("MMRAGEMB".getBytes(StandardCharsets.US_ASCII)).putInt(1).putInt(DIMENSIONS).putInt(entries.size())
+                .putInt(fingerprintBytes.length).put(fingerprintBytes);
+        entries.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
+            buffer.put(java.util.HexFormat.of().parseHex(entry.getKey()));
+            for (float value : entry.getValue()) {
+                buffer.putFloat(value);
+            }
+        });
+        CRC32C checksum = new CRC32C();
+        checksum.update(buffer.array(), 0, buffer.position());
+        buffer.putInt((int) checksum.getValue());
+        return buffer.array();
+    }
+
     /** Saves a cache of two entries and returns the first hash. */
     private String writeTwoEntries() {
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
@@ -582,11 +950,17 @@ class EmbeddingCacheTest {
         return directory.resolve("embeddings-" + FINGERPRINT.substring(0, 16) + ".bin");
     }
 
-    private static byte[] withRecomputedChecksum(byte[] bytes) {
+    private static byte[] withRecomputedHeaderChecksum(byte[] bytes) {
         CRC32C checksum = new CRC32C();
-        checksum.update(bytes, 0, bytes.length - 4);
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length - 4, (int) checksum.getValue());
+        checksum.update(bytes, 0, HEADER_BYTES - 4);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(HEADER_BYTES - 4, (int) checksum.getValue());
         return bytes;
+    }
+
+    /** The content hash that record {@code number} of a version-2 file holds. */
+    private static String hashOfRecord(byte[] file, int number) {
+        int start = HEADER_BYTES + number * RECORD_BYTES + 4;
+        return java.util.HexFormat.of().formatHex(file, start, start + 32);
     }
 
     private static List<String> fileNames(Path directory) throws IOException {
