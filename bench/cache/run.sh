@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# One add to the embedding cache, and the heap an opened cache holds: the main branch's EmbeddingCache
+# One add to the embedding cache, and the heap an opened cache holds: the format-1 EmbeddingCache
 # ("before": rewrites the whole file on every save, keeps every vector in a map) against this tree's
 # ("after": appends one record, keeps hash → offset), in one command.
 #
 #   bench/cache/run.sh                     # N = 10,000 and 100,000; about 2 minutes, 1 GB of disk
 #   SIZES=10000 ADDS=50 ROUNDS=1 bench/cache/run.sh
 #
-# The old class is taken from `git show ${BASE:-main}:…/EmbeddingCache.java`, compiled into
+# The old class is taken from `git show ${BASE:-487532d}:…/EmbeddingCache.java` (the last format-1 version), compiled into
 # target/bench-cache/before/ and put ahead of target/classes on the classpath. For each N and round, each
 # version gets a fresh process that seeds a cache of N random 512-dimension vectors (in its own format),
 # then a fresh process that opens it and times ADDS single adds (put + save, after 3 unmeasured ones),
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 sizes=${SIZES:-10000,100000}
 adds=${ADDS:-20}
 rounds=${ROUNDS:-2}
-base=${BASE:-main}
+base=${BASE:-487532d}
 work=target/bench-cache
 dir=${DIR:-$work/data}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
