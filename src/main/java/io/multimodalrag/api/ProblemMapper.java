@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
+import io.quarkus.runtime.configuration.MemorySize;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -36,9 +38,15 @@ public class ProblemMapper {
     private static final String CHALLENGE = "Bearer realm=\"multimodal-rag\"";
 
     private final AdminTokenIdentityProvider adminTokens;
+    private final String tooLargeDetail;
 
-    public ProblemMapper(AdminTokenIdentityProvider adminTokens) {
+    public ProblemMapper(AdminTokenIdentityProvider adminTokens, UploadedImage uploads) {
         this.adminTokens = adminTokens;
+        long fieldBytes = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.http.limits.max-form-attribute-size", MemorySize.class)
+                .map(MemorySize::asLongValue).orElse(2048L);
+        this.tooLargeDetail = "the request is over a size limit: the body may be at most " + uploads.maxBytes()
+                + " bytes (rag.upload.max-size) and each text field of a form at most " + fieldBytes + " bytes";
     }
 
     @ServerExceptionMapper
@@ -176,6 +184,11 @@ public class ProblemMapper {
         }
         if (e.getCause() instanceof JsonProcessingException cause) {
             return json(cause);
+        }
+        if (status == 413) {
+            // From the multipart parser: a chunked body past quarkus.http.limits.max-body-size (= the upload
+            // limit) or a text field past max-form-attribute-size. Same problem type as UploadLimitFilter's.
+            return problem(ApiException.tooLarge(tooLargeDetail).problem());
         }
         Response.Status.Family family = Response.Status.Family.familyOf(status);
         if (family != Response.Status.Family.CLIENT_ERROR) {

@@ -8,10 +8,20 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.response.ValidatableResponse;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,6 +142,36 @@ class SearchResourceTest {
     void anUploadOverTheLimitIsA413() {
         byte[] big = new byte[21 * 1024 * 1024];
         search(big, "big.jpg").statusCode(413).contentType(Problem.MEDIA_TYPE).body("status", equalTo(413));
+    }
+
+    @Test
+    void aChunkedUploadOverTheLimitIsA413ProblemAndNotAServerError() throws Exception {
+        // Without a Content-Length the multipart parser finds the limit while reading, and used to fail the
+        // request again for every chunk still arriving, each logged as an ERROR with a stack trace.
+        String boundary = "limit-test-boundary";
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.jpg\"\r\n"
+                + "Content-Type: image/jpeg\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = Arrays.copyOf(head, head.length + 21 * 1024 * 1024);
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + "/v1/search"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
+        try (CapturedLogs logs = CapturedLogs.start()) {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, response.statusCode());
+            assertEquals(Problem.MEDIA_TYPE, response.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(response.body().contains("urn:multimodal-rag:problem:payload-too-large"), response.body());
+            assertTrue(response.body().contains("rag.upload.max-size"), response.body());
+            Thread.sleep(500); // the rest of the upload, which the server still reads and drops
+            assertFalse(logs.text().contains(" ERROR "), logs.text());
+        }
+    }
+
+    @Test
+    void aTextFieldOverTheFormLimitIsA413Problem() {
+        search(TestImages.knowledgeBaseImage("chelsea-cat.jpg"), "cat.jpg", "k", "1".repeat(70_000))
+                .statusCode(413).contentType(Problem.MEDIA_TYPE)
+                .body("type", equalTo("urn:multimodal-rag:problem:payload-too-large"))
+                .body("detail", containsString("text field"));
     }
 
     @Test
