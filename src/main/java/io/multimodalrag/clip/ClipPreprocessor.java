@@ -19,7 +19,7 @@ import java.nio.FloatBuffer;
  * The result is planar NCHW float32 for one image: 3 planes of S×S, red first. Only the part of the resized image
  * that survives the centre crop is computed; the values are the same as resizing everything and then cropping.
  * <p>
- * Stateless after construction and safe to share between threads.
+ * Safe to share between threads: apart from per-thread working arrays it holds no state after construction.
  */
 public final class ClipPreprocessor {
 
