@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -422,35 +423,24 @@ class EmbeddingCacheTest {
             perThreadEntries.add(randomEntries(perThread, DIMENSIONS));
         }
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (Map<String, float[]> entries : perThreadEntries) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    entries.forEach((hash, embedding) -> {
-                        cache.put(hash, embedding);
-                        cache.put(sharedHash, sharedEmbedding);
-                    });
-                    return null;
-                }));
-            }
-            // Saving while others put must neither fail nor lose what arrives during the save.
-            futures.add(pool.submit(() -> {
-                start.await();
-                for (int i = 0; i < 20; i++) {
-                    cache.save();
-                }
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (Map<String, float[]> entries : perThreadEntries) {
+            tasks.add(() -> {
+                entries.forEach((hash, embedding) -> {
+                    cache.put(hash, embedding);
+                    cache.put(sharedHash, sharedEmbedding);
+                });
                 return null;
-            }));
-            start.countDown();
-            for (Future<?> future : futures) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
+            });
         }
+        // Saving while others put must neither fail nor lose what arrives during the save.
+        tasks.add(() -> {
+            for (int i = 0; i < 20; i++) {
+                cache.save();
+            }
+            return null;
+        });
+        runTogether(tasks);
         cache.save();
 
         int expectedSize = threads * perThread + 1;
@@ -865,46 +855,34 @@ class EmbeddingCacheTest {
         doomed.forEach(hash -> cache.put(hash, randomEmbedding(DIMENSIONS)));
         cache.save();
         Set<String> keep = perThreadEntries.stream().flatMap(m -> m.keySet().stream()).collect(Collectors.toSet());
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(threads + 2);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (Map<String, float[]> entries : perThreadEntries) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    List<String> mine = new ArrayList<>(entries.keySet());
-                    for (int i = 0; i < mine.size(); i++) {
-                        cache.put(mine.get(i), entries.get(mine.get(i)));
-                        // Every vector put so far reads back whole, saved, moved by a compaction or not.
-                        String earlier = mine.get(i / 2);
-                        assertArrayEquals(entries.get(earlier), cache.get(earlier).orElseThrow());
-                    }
-                    return null;
-                }));
-            }
-            futures.add(pool.submit(() -> {
-                start.await();
-                for (int i = 0; i < 30; i++) {
-                    cache.save();
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (Map<String, float[]> entries : perThreadEntries) {
+            tasks.add(() -> {
+                List<String> mine = new ArrayList<>(entries.keySet());
+                for (int i = 0; i < mine.size(); i++) {
+                    cache.put(mine.get(i), entries.get(mine.get(i)));
+                    // Every vector put so far reads back whole, saved, moved by a compaction or not.
+                    String earlier = mine.get(i / 2);
+                    assertArrayEquals(entries.get(earlier), cache.get(earlier).orElseThrow());
                 }
                 return null;
-            }));
-            // Removals make dead records, so compactions run among the puts and reads.
-            futures.add(pool.submit(() -> {
-                start.await();
-                for (int i = 0; i < 20; i++) {
-                    cache.retainOnly(keep);
-                    cache.save();
-                }
-                return null;
-            }));
-            start.countDown();
-            for (Future<?> future : futures) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
+            });
         }
+        tasks.add(() -> {
+            for (int i = 0; i < 30; i++) {
+                cache.save();
+            }
+            return null;
+        });
+        // Removals make dead records, so compactions run among the puts and reads.
+        tasks.add(() -> {
+            for (int i = 0; i < 20; i++) {
+                cache.retainOnly(keep);
+                cache.save();
+            }
+            return null;
+        });
+        runTogether(tasks);
         cache.retainOnly(keep);
         cache.save();
 
@@ -1010,6 +988,27 @@ class EmbeddingCacheTest {
 
         @Override
         public void close() {
+        }
+    }
+
+    /** Runs every task on its own thread, all released at once, and rethrows the first failure. */
+    private static void runTogether(List<Callable<Void>> tasks) throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(tasks.size());
+        try {
+            List<Future<Void>> futures = new ArrayList<>();
+            for (Callable<Void> task : tasks) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return task.call();
+                }));
+            }
+            start.countDown();
+            for (Future<Void> future : futures) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 }
