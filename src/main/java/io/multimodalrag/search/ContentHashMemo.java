@@ -107,6 +107,11 @@ final class ContentHashMemo {
     }
 
     private boolean settled(Stamp stamp) {
+        if (settleTime.isZero()) {
+            // Every file counts as settled. (Without this, a file changed within the clock's current
+            // millisecond would read as changed in the future: its times have nanoseconds, the clock not.)
+            return true;
+        }
         long now = TimeUnit.MILLISECONDS.toNanos(clock.millis());
         long lastChange = Math.max(stamp.modifiedNanos(), stamp.changedNanos());
         // A time in the future (another machine's clock, on a network file system) counts as just now.

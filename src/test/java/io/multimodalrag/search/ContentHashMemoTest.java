@@ -189,6 +189,17 @@ class ContentHashMemoTest {
     }
 
     @Test
+    void withoutASettleTimeEvenAFileChangedAfterTheClocksNowIsRemembered() throws IOException {
+        // The clock reads milliseconds and file times have nanoseconds, so a file written and hashed within one
+        // millisecond looks changed in the future; a settle time of zero must still remember it.
+        Path file = model("vision_model.onnx", "weights, version 1");
+        Clock anHourAgo = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
+        new ContentHashMemo(folder.resolve("cache"), Duration.ZERO, anHourAgo, ContentHash::contentHash).contentHash(file);
+
+        assertEquals(1, memoFiles().size());
+    }
+
+    @Test
     void aMemoThatCannotBeWrittenIsNotFatal() throws IOException {
         Path file = model("vision_model.onnx", "weights, version 1");
         Path notAFolder = model("cache", "a file where the cache folder should be");
