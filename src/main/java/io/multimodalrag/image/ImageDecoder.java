@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
 
 /**
  * Turns untrusted upload bytes into a clean image: always {@code TYPE_INT_RGB}, upright (EXIF orientation applied),
@@ -72,13 +73,24 @@ public final class ImageDecoder {
      * @throws ImageDecodingException for empty, unrecognised, unsupported, corrupt or oversized input
      */
     public BufferedImage decode(byte[] bytes) {
+        return decode(bytes, int[]::new);
+    }
+
+    /**
+     * As {@link #decode(byte[])}, but a JPEG's pixels go into an array from {@code pixels} (called with the pixel
+     * count; it returns an array at least that long, which the image then wraps), so that a caller that is done
+     * with each image before decoding the next can hand out the same array again instead of allocating megabytes
+     * per image. Other formats get arrays of their own; a rotated JPEG is decoded into the caller's array and
+     * returned turned, in an array of its own.
+     */
+    public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels) {
         if (bytes == null || bytes.length == 0) {
             throw new ImageDecodingException(Reason.EMPTY,
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
         try {
-            return decodeSupported(bytes, format);
+            return decodeSupported(bytes, format, pixels);
         } catch (ImageDecodingException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -92,7 +104,7 @@ public final class ImageDecoder {
         }
     }
 
-    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format) throws IOException {
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels) throws IOException {
         JpegStructure jpeg = null;
         GifLayout gif = null;
         switch (format) {
@@ -112,13 +124,14 @@ public final class ImageDecoder {
                 // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg, gif);
+        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
         return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
     }
 
-    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif) throws IOException {
+    private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,
+                               IntFunction<int[]> pixels) throws IOException {
         ImageReader reader = readerFor(format);
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -135,7 +148,7 @@ public final class ImageDecoder {
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace());
+                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels);
             } else if (lossyWebp.isPresent()) {
                 // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
                 rgb = WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);

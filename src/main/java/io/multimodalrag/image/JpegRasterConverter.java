@@ -4,8 +4,11 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
+import java.awt.image.DirectColorModel;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * Converts the raw component samples of a JPEG ({@code ImageReader.readRaster}: decoded and upsampled, but no
@@ -24,6 +27,9 @@ import java.util.Arrays;
  */
 final class JpegRasterConverter {
 
+    private static final int[] RGB_MASKS = {0xFF0000, 0xFF00, 0xFF};
+    /** The colour model of {@code TYPE_INT_RGB}. */
+    private static final DirectColorModel RGB = new DirectColorModel(24, RGB_MASKS[0], RGB_MASKS[1], RGB_MASKS[2]);
     private static final int SCALE_BITS = 16;
     private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
     private static final int[] CR_TO_R = new int[256];
@@ -47,8 +53,10 @@ final class JpegRasterConverter {
     /**
      * @param raster     from {@code readRaster}: bands in file order (Y, or Y Cb Cr, R G B, C M Y K, Y Cb Cr K)
      * @param colorSpace how libjpeg interprets those bands
+     * @param pixels     gives the array the pixels go into, at least as long as the pixel count it is called with;
+     *                   the returned {@code TYPE_INT_RGB} image wraps it
      */
-    static BufferedImage toRgb(Raster raster, JpegStructure.ColorSpace colorSpace) {
+    static BufferedImage toRgb(Raster raster, JpegStructure.ColorSpace colorSpace, IntFunction<int[]> pixels) {
         int bands = switch (colorSpace) {
             case GREY -> 1;
             case YCBCR, RGB -> 3;
@@ -61,8 +69,11 @@ final class JpegRasterConverter {
         }
         int width = raster.getWidth();
         int height = raster.getHeight();
-        BufferedImage target = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        int[] out = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
+        int[] out = pixels.apply(width * height);
+        if (out.length < width * height) {
+            throw new IllegalArgumentException("pixel array of " + out.length + " for " + width + "×" + height);
+        }
+        BufferedImage target = wrap(out, width, height);
         if (colorSpace == JpegStructure.ColorSpace.YCBCR && interleavedBytes(raster, bands)) {
             yCbCrToRgb(raster, out);
             return target;
@@ -82,6 +93,13 @@ final class JpegRasterConverter {
             }
         }
         return target;
+    }
+
+    /** A {@code TYPE_INT_RGB} image over the first width × height ints of {@code pixels}. */
+    private static BufferedImage wrap(int[] pixels, int width, int height) {
+        WritableRaster raster = Raster.createPackedRaster(new DataBufferInt(pixels, width * height), width, height, width,
+                RGB_MASKS, null);
+        return new BufferedImage(RGB, raster, false, null);
     }
 
     /**

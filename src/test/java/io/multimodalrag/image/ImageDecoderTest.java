@@ -16,6 +16,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -86,6 +88,38 @@ class ImageDecoderTest {
             assertTrue(difference.mean() <= 0.1 && difference.max() <= 2, source + ": " + difference);
         } else {
             assertEquals(0, difference.max(), source + ": " + difference);
+        }
+    }
+
+    /**
+     * Decoding into a caller's reused array gives the same image as a fresh decode, whatever the array held before
+     * and however much longer it is, for every JPEG colour space and an EXIF-rotated one; only JPEGs use it, and an
+     * upright JPEG's pixels really are in the caller's array.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"images/astronaut.jpg", "images/coffee.jpg", "images/edge/gray.jpg", "images/edge/cmyk.jpg",
+            "images/edge/ycck.jpg", "images/edge/progressive.jpg", "images/edge/orientation_6.jpg",
+            "images/chelsea.png"})
+    void decodingIntoAReusedArrayGivesTheSamePixels(String source) {
+        byte[] bytes = TestResources.bytes(source);
+        BufferedImage fresh = decoder.decode(bytes);
+        int[] reused = new int[fresh.getWidth() * fresh.getHeight() + 1000];
+        Arrays.fill(reused, 0x7A5A3A);
+        List<Integer> asked = new ArrayList<>();
+        BufferedImage decoded = decoder.decode(bytes, length -> {
+            asked.add(length);
+            return reused;
+        });
+
+        assertEquals(BufferedImage.TYPE_INT_RGB, decoded.getType(), source);
+        assertArrayEquals(TestResources.rgb(fresh), TestResources.rgb(decoded), source);
+        boolean jpeg = source.endsWith(".jpg");
+        assertEquals(jpeg, !asked.isEmpty(), source + ": whether the caller's array was asked for");
+        boolean uprightJpeg = jpeg && !source.contains("orientation_6");
+        if (uprightJpeg) {
+            assertEquals(fresh.getWidth() * fresh.getHeight(), asked.get(0));
+            assertSame(reused, ((DataBufferInt) decoded.getRaster().getDataBuffer()).getData(),
+                    source + ": the pixels are in the caller's array");
         }
     }
 
