@@ -41,8 +41,8 @@ public class ImageEncoder {
      */
     public static final int PIPELINE_VERSION = 2;
 
-    private static final int MAX_REUSED_PIXELS = 2 << 20;
-    private static final ThreadLocal<int[]> PIXELS = ThreadLocal.withInitial(() -> new int[0]);
+    /** Decoded JPEG pixels, kept per thread up to 8 MB (two megapixels). */
+    private static final ThreadScratch PIXELS = new ThreadScratch(2 << 20);
 
     private final ModelLoader models;
     private final ImageDecoder decoder;
@@ -117,11 +117,11 @@ public class ImageEncoder {
 
     /**
      * Decodes and preprocesses one image into {@code slot}, timing each stage. The decoded image lives only until
-     * it is preprocessed, so its pixels go into this thread's reusable array ({@link #pixelArray}).
+     * it is preprocessed, so a JPEG's pixels go into this thread's reusable array.
      */
     private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot) {
         long start = System.nanoTime();
-        BufferedImage image = decoder.decode(bytes, ImageEncoder::pixelArray);
+        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
         long decoded = System.nanoTime();
         decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
         pre.preprocess(image, slot);
@@ -135,24 +135,6 @@ public class ImageEncoder {
         inferenceTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         batchSizes.record(batch);
         return embeddings;
-    }
-
-    /**
-     * This thread's array for decoded pixels when {@code length} is at most {@value #MAX_REUSED_PIXELS} (8 MB, two
-     * megapixels), else a new one. Without it every JPEG allocated its width × height ints, which G1 treats as a
-     * humongous object once it is half a heap region: measured at concurrency 16, int8, the concurrent marking
-     * cycles those start cost about 2 ms of CPU per image.
-     */
-    private static int[] pixelArray(int length) {
-        if (length > MAX_REUSED_PIXELS) {
-            return new int[length];
-        }
-        int[] pixels = PIXELS.get();
-        if (pixels.length < length) {
-            pixels = new int[length];
-            PIXELS.set(pixels);
-        }
-        return pixels;
     }
 
     private record ModelQueue(ClipModel model, ImageBatchQueue batches) {

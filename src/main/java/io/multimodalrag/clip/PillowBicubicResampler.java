@@ -27,13 +27,8 @@ final class PillowBicubicResampler {
     private static final double BICUBIC_A = -0.5;
     private static final int CHANNELS = 3;
     private static final ResampleKernel KERNEL = ResampleKernel.fastestAvailable();
-    /**
-     * Largest intermediate stripe (ints) kept per thread for the next image: 16 MB, enough for a 20-megapixel photo.
-     * Reusing it spares a busy encoder a multi-megabyte allocation per image, which G1 makes a humongous object
-     * (half a heap region or more) and may answer with a concurrent marking cycle. Larger images allocate.
-     */
-    private static final int MAX_REUSED_STRIPE = 4 << 20;
-    private static final ThreadLocal<int[]> STRIPE = ThreadLocal.withInitial(() -> new int[0]);
+    /** The intermediate stripe, kept per thread up to 16 MB (4 Mi ints, enough for a 20-megapixel photo). */
+    private static final ThreadScratch STRIPES = new ThreadScratch(4 << 20);
 
     private PillowBicubicResampler() {
     }
@@ -110,7 +105,7 @@ final class PillowBicubicResampler {
 
         // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally; without a vertical pass
         // that is the result
-        int[] stripe = vertical ? stripe(CHANNELS * (endRow - firstRow) * windowWidth) : out;
+        int[] stripe = vertical ? STRIPES.atLeast(CHANNELS * (endRow - firstRow) * windowWidth) : out;
         if (horizontal) {
             kernel.horizontal(pixels, width, firstRow, endRow, Coefficients.bicubic(width, newWidth, left, windowWidth),
                     stripe);
@@ -122,19 +117,6 @@ final class PillowBicubicResampler {
             kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
         }
         return out;
-    }
-
-    /** This thread's reusable stripe when {@code length} ints are few enough to keep, else a new array. */
-    private static int[] stripe(int length) {
-        if (length > MAX_REUSED_STRIPE) {
-            return new int[length];
-        }
-        int[] stripe = STRIPE.get();
-        if (stripe.length < length) {
-            stripe = new int[length];
-            STRIPE.set(stripe);
-        }
-        return stripe;
     }
 
     /** Columns {@code left..left+count-1} of rows {@code firstRow..endRow-1} as three row-major planes. */
