@@ -38,7 +38,7 @@ public final class ClipPreprocessor {
     /** ToTensor + Normalize of each possible 8-bit sample, per channel: the same float32 operations, done once. */
     private final float[][] normalised = new float[CHANNELS][256];
     /** Per thread, the cropped samples and the tensor of the last image, reused for the next (see the resampler). */
-    private final ThreadLocal<int[]> croppedScratch;
+    private final ThreadScratch croppedScratch;
     private final ThreadLocal<float[]> valuesScratch;
 
     /** @param imageSize the model's input resolution S (224 for ViT-B/32), from the model's metadata */
@@ -55,7 +55,7 @@ public final class ClipPreprocessor {
         this.imageSize = imageSize;
         this.kernel = kernel;
         int length = tensorLength();
-        this.croppedScratch = ThreadLocal.withInitial(() -> new int[length]);
+        this.croppedScratch = new ThreadScratch(length);
         this.valuesScratch = ThreadLocal.withInitial(() -> new float[length]);
         for (int channel = 0; channel < CHANNELS; channel++) {
             for (int sample = 0; sample < 256; sample++) {
@@ -98,7 +98,7 @@ public final class ClipPreprocessor {
         // 3 × (S, S) samples: the centre crop of the resized image, channel planes red, green, blue
         int[] cropped = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, width, height,
                 geometry.resizedWidth(), geometry.resizedHeight(),
-                geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.get());
+                geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length));
 
         // 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order
         // (precomputed per sample value), then one bulk copy into the tensor.

@@ -55,7 +55,7 @@ public class ModelLoader {
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
                             ? "present (vocabulary: " + model.tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
-            LOG.infof("image preprocessing: resampling kernel %s", PillowBicubicResampler.kernelDescription());
+            LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
         } catch (ModelUnavailableException | ModelDownloadException e) {
             fail(e.getMessage());
         } catch (RuntimeException | LinkageError e) {

@@ -26,50 +26,17 @@ final class PillowBicubicResampler {
     private static final double BICUBIC_SUPPORT = 2.0;
     private static final double BICUBIC_A = -0.5;
     private static final int CHANNELS = 3;
-    private static final ResampleKernel KERNEL = ResampleKernel.fastestAvailable();
     /** The intermediate stripe, kept per thread up to 16 MB (4 Mi ints, enough for a 20-megapixel photo). */
     private static final ThreadScratch STRIPES = new ThreadScratch(4 << 20);
 
     private PillowBicubicResampler() {
     }
 
-    /** What runs the passes in this JVM, for the start-up log. */
-    static String kernelDescription() {
-        return KERNEL.description();
-    }
-
-    /** Resizes a width×height packed 0xRRGGBB image to newWidth×newHeight, packed. */
-    static int[] resize(int[] pixels, int width, int height, int newWidth, int newHeight) {
-        return resizeWindow(pixels, width, height, newWidth, newHeight, 0, 0, newWidth, newHeight);
-    }
-
     /**
-     * Resizes a width×height packed 0xRRGGBB image to newWidth×newHeight and returns only the window of the result
-     * with the given top-left corner and size, as a packed windowWidth×windowHeight image.
+     * Resizes a width×height packed 0xRRGGBB image to newWidth×newHeight with the passes of {@code kernel}, and
+     * returns only the window of the result with the given top-left corner and size, as three planes of
+     * windowWidth×windowHeight samples (0–255), red, green, blue, each row-major: the layout of a CHW tensor.
      */
-    static int[] resizeWindow(int[] pixels, int width, int height, int newWidth, int newHeight,
-                              int left, int top, int windowWidth, int windowHeight) {
-        int[] planes = resizeWindowPlanar(KERNEL, pixels, width, height, newWidth, newHeight, left, top,
-                windowWidth, windowHeight);
-        int plane = windowWidth * windowHeight;
-        int[] packed = new int[plane];
-        for (int i = 0; i < plane; i++) {
-            packed[i] = planes[i] << 16 | planes[plane + i] << 8 | planes[2 * plane + i];
-        }
-        return packed;
-    }
-
-    /**
-     * As {@link #resizeWindow}, but returns the window as three planes of windowWidth×windowHeight samples
-     * (0–255), red, green, blue, each row-major: the layout of a CHW tensor.
-     */
-    static int[] resizeWindowPlanar(int[] pixels, int width, int height, int newWidth, int newHeight,
-                                    int left, int top, int windowWidth, int windowHeight) {
-        return resizeWindowPlanar(KERNEL, pixels, width, height, newWidth, newHeight, left, top, windowWidth,
-                windowHeight);
-    }
-
-    /** {@link #resizeWindowPlanar} on the given kernel. */
     static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
                                     int newHeight, int left, int top, int windowWidth, int windowHeight) {
         return resizeWindowPlanar(kernel, pixels, width, height, newWidth, newHeight, left, top, windowWidth,
@@ -77,8 +44,8 @@ final class PillowBicubicResampler {
     }
 
     /**
-     * {@link #resizeWindowPlanar} on the given kernel, into {@code out} (at least 3 × windowWidth × windowHeight
-     * long), which it returns.
+     * The same, into {@code out} (at least 3 × windowWidth × windowHeight long), which it returns: the encoder
+     * passes a reused array.
      */
     static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
                                     int newHeight, int left, int top, int windowWidth, int windowHeight, int[] out) {

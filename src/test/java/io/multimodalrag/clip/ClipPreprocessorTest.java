@@ -132,8 +132,8 @@ class ClipPreprocessorTest {
     @Test
     void windowOfAResizeEqualsTheSameRegionOfTheFullResize() {
         int[] pixels = syntheticPixels(97, 61);
-        int[] full = PillowBicubicResampler.resize(pixels, 97, 61, 150, 40);
-        int[] window = PillowBicubicResampler.resizeWindow(pixels, 97, 61, 150, 40, 33, 7, 100, 30);
+        int[] full = PackedResize.resize(pixels, 97, 61, 150, 40);
+        int[] window = PackedResize.resizeWindow(pixels, 97, 61, 150, 40, 33, 7, 100, 30);
         for (int y = 0; y < 30; y++) {
             for (int x = 0; x < 100; x++) {
                 assertEquals(full[(y + 7) * 150 + x + 33], window[y * 100 + x], "at " + x + "," + y);
@@ -257,7 +257,7 @@ class ClipPreprocessorTest {
     }
 
     private static int[] resizeSynthetic(int width, int height, int newWidth, int newHeight) {
-        int[] resized = PillowBicubicResampler.resize(syntheticPixels(width, height), width, height, newWidth, newHeight);
+        int[] resized = PackedResize.resize(syntheticPixels(width, height), width, height, newWidth, newHeight);
         int[] samples = new int[resized.length * 3];
         for (int i = 0; i < resized.length; i++) {
             samples[3 * i] = resized[i] >> 16 & 0xFF;

@@ -64,19 +64,6 @@ class PillowBicubicResamplerTest {
         }
     }
 
-    @Test
-    void packedResultIsThePlanarOneInterleaved() {
-        SplittableRandom random = new SplittableRandom(3);
-        int[] pixels = randomPixels(random, 61 * 47);
-        int[] planes = PillowBicubicResampler.resizeWindowPlanar(pixels, 61, 47, 30, 50, 2, 5, 25, 40);
-        int[] packed = PillowBicubicResampler.resizeWindow(pixels, 61, 47, 30, 50, 2, 5, 25, 40);
-        int plane = 25 * 40;
-        for (int i = 0; i < plane; i++) {
-            assertArrayEquals(new int[] {planes[i], planes[plane + i], planes[2 * plane + i]},
-                    new int[] {packed[i] >> 16 & 0xFF, packed[i] >> 8 & 0xFF, packed[i] & 0xFF}, "sample " + i);
-        }
-    }
-
     /** Mostly the size CLIP's resize produces (down), sometimes up, sometimes unchanged. */
     private static int pickSize(SplittableRandom random, int size) {
         return switch (random.nextInt(4)) {
