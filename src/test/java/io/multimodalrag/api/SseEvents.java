@@ -1,5 +1,8 @@
 package io.multimodalrag.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,5 +39,12 @@ final class SseEvents {
             events.add(new Event(name == null ? "message" : name, data.toString()));
         }
         return events;
+    }
+
+    /** Asserts that {@code body} is exactly one {@code error} event and returns the problem it carries. */
+    static JsonNode onlyErrorProblem(String body) {
+        List<Event> events = parse(body);
+        assertEquals(List.of("error"), events.stream().map(Event::name).toList(), body);
+        return FakeVisionLlm.json(events.get(0).data());
     }
 }
