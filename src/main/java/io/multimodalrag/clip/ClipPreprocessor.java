@@ -1,10 +1,12 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.nio.FloatBuffer;
+import java.util.concurrent.Executor;
 
 /**
  * Turns a decoded RGB image into CLIP's image input tensor, reproducing OpenAI's {@code clip.load} preprocess
@@ -84,6 +86,14 @@ public final class ClipPreprocessor {
      *            {@link BufferedImage#getRGB} (colour-managed, alpha dropped as Pillow's convert("RGB") would)
      */
     public void preprocess(BufferedImage rgb, FloatBuffer target) {
+        preprocess(rgb, target, RangeSplit.SEQUENTIAL);
+    }
+
+    /**
+     * As {@link #preprocess(BufferedImage, FloatBuffer)}, offering half of the resize to {@code helper}
+     * ({@link RangeSplit}): the encoder passes its worker pool for an image prepared while nothing else is.
+     */
+    public void preprocess(BufferedImage rgb, FloatBuffer target, Executor helper) {
         int length = tensorLength();
         if (target.remaining() < length) {
             throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
@@ -98,7 +108,7 @@ public final class ClipPreprocessor {
         // 3 × (S, S) samples: the centre crop of the resized image, channel planes red, green, blue
         int[] cropped = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, width, height,
                 geometry.resizedWidth(), geometry.resizedHeight(),
-                geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length));
+                geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length), helper);
 
         // 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order
         // (precomputed per sample value), then one bulk copy into the tensor.

@@ -6,6 +6,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import io.multimodalrag.image.RangeSplit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,6 +25,11 @@ import org.jboss.logging.Logger;
  * prepared while the previous one runs; requests that find the open group full wait in a bounded
  * queue ({@code queueSize}, beyond which they are rejected at once).
  *
+ * <p>An image admitted while nothing else is prepared, queued or run (a lone request: concurrency 1) is prepared
+ * with the worker pool as its {@link RangeSplit} helper, so that the otherwise idle cores share its colour
+ * conversion and resize; under load each image is prepared on one thread, and the pool's threads work on
+ * different images.
+ *
  * <p>An image that cannot be read or decoded fails only its own request; its slot is dropped from
  * the batch. A slow image delays its group-mates (the group runs when its last image is ready) but
  * never fails them. An ONNX Runtime failure fails the requests of that run.
@@ -32,10 +38,13 @@ final class ImageBatchQueue implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ImageBatchQueue.class);
 
-    /** Decodes and preprocesses one image's bytes into {@code slot} (one image's floats, from position 0). */
+    /**
+     * Decodes and preprocesses one image's bytes into {@code slot} (one image's floats, from position 0), offering
+     * halves of its longest loops to {@code helper} ({@link RangeSplit}).
+     */
     @FunctionalInterface
     interface Preparation {
-        void prepare(byte[] imageBytes, FloatBuffer slot);
+        void prepare(byte[] imageBytes, FloatBuffer slot, Executor helper);
     }
 
     /** Runs the vision tower on {@code batch} images laid out from position 0 of {@code pixels}. */
@@ -59,6 +68,8 @@ final class ImageBatchQueue implements AutoCloseable {
     private Group open;
     private Group free;
     private int lastBatchSize;
+    /** From sealing a group until its images have been run (or found all failed). */
+    private boolean running;
     private boolean closed;
 
     /**
@@ -115,8 +126,9 @@ final class ImageBatchQueue implements AutoCloseable {
         group.members.add(request);
         FloatBuffer target = group.pixels.duplicate().position(slot * floatsPerImage)
                 .limit((slot + 1) * floatsPerImage).slice();
+        Executor helper = slot == 0 && waiting.isEmpty() && !running ? workers : RangeSplit.SEQUENTIAL;
         try {
-            workers.execute(() -> prepare(group, request, target));
+            workers.execute(() -> prepare(group, request, target, helper));
         } catch (RejectedExecutionException e) {
             request.failure = e;
             group.prepared++;
@@ -124,9 +136,9 @@ final class ImageBatchQueue implements AutoCloseable {
         lock.notifyAll();
     }
 
-    private void prepare(Group group, Request request, FloatBuffer target) {
+    private void prepare(Group group, Request request, FloatBuffer target, Executor helper) {
         try {
-            preparation.prepare(request.imageBytes.get(), target);
+            preparation.prepare(request.imageBytes.get(), target, helper);
         } catch (RuntimeException | Error e) {
             request.failure = e;
         }
@@ -172,6 +184,7 @@ final class ImageBatchQueue implements AutoCloseable {
                     if (size == maxBatch || lastBatchSize <= 1 || waited >= maxWaitNanos) {
                         open = free;
                         free = null;
+                        running = true;
                         while (!waiting.isEmpty() && open.members.size() < maxBatch) {
                             admit(waiting.poll());
                         }
@@ -207,6 +220,7 @@ final class ImageBatchQueue implements AutoCloseable {
         }
         synchronized (lock) {
             lastBatchSize = good.size();
+            running = !good.isEmpty();
         }
         if (good.isEmpty()) {
             return;
@@ -217,11 +231,20 @@ final class ImageBatchQueue implements AutoCloseable {
                     good.size());
         } catch (RuntimeException | Error e) {
             LOG.warnf("the vision tower failed on a batch of %d image(s): %s", good.size(), e.getMessage());
+            ranToEnd();
             good.forEach(request -> finish(request.result, null, e));
             return;
         }
+        // Before the callers hear back: the next request of a client that waits for each answer finds the tower idle.
+        ranToEnd();
         for (int i = 0; i < good.size(); i++) {
             finish(good.get(i).result, embeddings[i], null);
+        }
+    }
+
+    private void ranToEnd() {
+        synchronized (lock) {
+            running = false;
         }
     }
 

@@ -3,6 +3,7 @@ package io.multimodalrag.clip;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
+import io.multimodalrag.image.RangeSplit;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -104,7 +106,7 @@ public class ImageEncoder {
                     }
                     ClipPreprocessor pre = preprocessorFor(model);
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
-                    ImageBatchQueue batches = new ImageBatchQueue((bytes, slot) -> prepare(bytes, pre, slot),
+                    ImageBatchQueue batches = new ImageBatchQueue((bytes, slot, helper) -> prepare(bytes, pre, slot, helper),
                             (pixels, batch) -> embed(model, pixels, batch),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
@@ -117,14 +119,15 @@ public class ImageEncoder {
 
     /**
      * Decodes and preprocesses one image into {@code slot}, timing each stage. The decoded image lives only until
-     * it is preprocessed, so a JPEG's pixels go into this thread's reusable array.
+     * it is preprocessed, so a JPEG's pixels go into this thread's reusable array. {@code helper} may take halves of
+     * the colour conversion and the resize ({@link RangeSplit}).
      */
-    private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot) {
+    private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
         long start = System.nanoTime();
-        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
+        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast, helper);
         long decoded = System.nanoTime();
         decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
-        pre.preprocess(image, slot);
+        pre.preprocess(image, slot, helper);
         preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
     }
 
@@ -201,7 +204,7 @@ public class ImageEncoder {
     /** Decodes and preprocesses into {@code target}; returns null on success or the reason of failure. */
     private String prepare(Path file, ClipPreprocessor pre, FloatBuffer target) {
         try {
-            prepare(readFile(file), pre, target);
+            prepare(readFile(file), pre, target, RangeSplit.SEQUENTIAL);
             return null;
         } catch (ImageDecodingException e) {
             return e.getMessage();

@@ -1,5 +1,8 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
+import java.util.concurrent.Executor;
+
 /**
  * A faithful port of Pillow 9.4's {@code Image.resize(size, BICUBIC)} for 8-bit RGB (libImaging/Resample.c),
  * because CLIP's torchvision {@code Resize} on a PIL image is exactly that call and the model learned from its
@@ -28,6 +31,8 @@ final class PillowBicubicResampler {
     private static final int CHANNELS = 3;
     /** The intermediate stripe, kept per thread up to 16 MB (4 Mi ints, enough for a 20-megapixel photo). */
     private static final ThreadScratch STRIPES = new ThreadScratch(4 << 20);
+    /** The fewest source rows worth handing to another thread (a 224-wide row is a few microseconds). */
+    private static final int MIN_SPLIT_ROWS = 32;
 
     private PillowBicubicResampler() {
     }
@@ -49,6 +54,17 @@ final class PillowBicubicResampler {
      */
     static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
                                     int newHeight, int left, int top, int windowWidth, int windowHeight, int[] out) {
+        return resizeWindowPlanar(kernel, pixels, width, height, newWidth, newHeight, left, top, windowWidth,
+                windowHeight, out, RangeSplit.SEQUENTIAL);
+    }
+
+    /**
+     * The same, offering half of the horizontal pass's rows (most of the work) to {@code helper}
+     * ({@link RangeSplit}); the values do not depend on who computes which row.
+     */
+    static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
+                                    int newHeight, int left, int top, int windowWidth, int windowHeight, int[] out,
+                                    Executor helper) {
         if (out.length < CHANNELS * windowWidth * windowHeight) {
             throw new IllegalArgumentException("out holds " + out.length + " ints, fewer than 3 × " + windowWidth + " × "
                     + windowHeight);
@@ -74,8 +90,10 @@ final class PillowBicubicResampler {
         // that is the result
         int[] stripe = vertical ? STRIPES.atLeast(CHANNELS * (endRow - firstRow) * windowWidth) : out;
         if (horizontal) {
-            kernel.horizontal(pixels, width, firstRow, endRow, Coefficients.bicubic(width, newWidth, left, windowWidth),
-                    stripe);
+            Coefficients columns = Coefficients.bicubic(width, newWidth, left, windowWidth);
+            int plane = (endRow - firstRow) * windowWidth;
+            RangeSplit.run(helper, firstRow, endRow, MIN_SPLIT_ROWS, (from, to) -> kernel.horizontal(pixels, width,
+                    from, to, columns, stripe, (from - firstRow) * windowWidth, plane));
         } else {
             unpackColumns(pixels, width, firstRow, endRow, left, windowWidth, stripe);
         }

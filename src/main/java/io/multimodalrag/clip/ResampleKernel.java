@@ -27,7 +27,17 @@ interface ResampleKernel {
      * @param columns the taps of each output column
      * @param out     receives three row-major planes (red, green, blue) of {@code (endRow - firstRow) × columns.count()}
      */
-    void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out);
+    default void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out) {
+        horizontal(pixels, width, firstRow, endRow, columns, out, 0, (endRow - firstRow) * columns.count());
+    }
+
+    /**
+     * The same into part of a larger stripe, so that two threads can each do some of its rows: row {@code y}'s
+     * samples go to {@code out[outOffset + (y - firstRow) × columns.count() + column]}, green and blue
+     * {@code plane} and {@code 2 × plane} further on.
+     */
+    void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out, int outOffset,
+                    int plane);
 
     /**
      * Resample.c's {@code ImagingResampleVertical_8bpc}.

@@ -13,11 +13,11 @@ final class ScalarResampleKernel implements ResampleKernel {
     }
 
     @Override
-    public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out) {
+    public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
+                           int outOffset, int plane) {
         int outWidth = columns.count();
-        int plane = (endRow - firstRow) * outWidth;
         int[] weights = columns.weights();
-        for (int y = firstRow, o = 0; y < endRow; y++) {
+        for (int y = firstRow, o = outOffset; y < endRow; y++) {
             int rowStart = y * width;
             for (int column = 0; column < outWidth; column++, o++) {
                 horizontalSample(pixels, rowStart + columns.start(column), columns.size(column), weights,

@@ -34,9 +34,9 @@ final class VectorResampleKernel implements ResampleKernel {
     }
 
     @Override
-    public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out) {
+    public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
+                           int outOffset, int plane) {
         int outWidth = columns.count();
-        int plane = (endRow - firstRow) * outWidth;
         // The weights again, each column's padded with zeros to whole vectors.
         int stride = (columns.stride() + LANES - 1) / LANES * LANES;
         int[] padded = new int[outWidth * stride];
@@ -45,7 +45,7 @@ final class VectorResampleKernel implements ResampleKernel {
         }
         int[] starts = columns.starts();
         int[] sizes = columns.sizes();
-        for (int y = firstRow, o = 0; y < endRow; y++) {
+        for (int y = firstRow, o = outOffset; y < endRow; y++) {
             int rowStart = y * width;
             for (int column = 0; column < outWidth; column++, o++) {
                 int source = rowStart + starts[column];

@@ -17,6 +17,7 @@ import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 
@@ -84,13 +85,21 @@ public final class ImageDecoder {
      * returned turned, in an array of its own.
      */
     public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels) {
+        return decode(bytes, pixels, RangeSplit.SEQUENTIAL);
+    }
+
+    /**
+     * As {@link #decode(byte[], IntFunction)}, offering half of a JPEG's colour conversion to {@code helper}
+     * ({@link RangeSplit}): the encoder passes its worker pool for an image decoded while nothing else is.
+     */
+    public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels, Executor helper) {
         if (bytes == null || bytes.length == 0) {
             throw new ImageDecodingException(Reason.EMPTY,
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
         try {
-            return decodeSupported(bytes, format, pixels);
+            return decodeSupported(bytes, format, pixels, helper);
         } catch (ImageDecodingException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -104,7 +113,8 @@ public final class ImageDecoder {
         }
     }
 
-    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels) throws IOException {
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels, Executor helper)
+            throws IOException {
         JpegStructure jpeg = null;
         GifLayout gif = null;
         switch (format) {
@@ -124,14 +134,14 @@ public final class ImageDecoder {
                 // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels);
+        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels, helper);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
         return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
     }
 
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,
-                               IntFunction<int[]> pixels) throws IOException {
+                               IntFunction<int[]> pixels, Executor helper) throws IOException {
         ImageReader reader = readerFor(format);
         TruncationWarnings warnings = new TruncationWarnings();
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -148,7 +158,7 @@ public final class ImageDecoder {
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels);
+                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
             } else if (lossyWebp.isPresent()) {
                 // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
                 rgb = WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);

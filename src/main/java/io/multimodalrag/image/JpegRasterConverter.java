@@ -8,6 +8,7 @@ import java.awt.image.DirectColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.util.Arrays;
+import java.util.concurrent.Executor;
 import java.util.function.IntFunction;
 
 /**
@@ -31,6 +32,8 @@ final class JpegRasterConverter {
     /** The colour model of {@code TYPE_INT_RGB}. */
     private static final DirectColorModel RGB = new DirectColorModel(24, RGB_MASKS[0], RGB_MASKS[1], RGB_MASKS[2]);
     private static final int SCALE_BITS = 16;
+    /** Below this many pixels per half (0.1 ms of conversion), handing half to another thread does not pay. */
+    private static final int MIN_SPLIT_PIXELS = 64 * 1024;
     private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
     private static final int[] CR_TO_R = new int[256];
     private static final int[] CB_TO_B = new int[256];
@@ -55,8 +58,10 @@ final class JpegRasterConverter {
      * @param colorSpace how libjpeg interprets those bands
      * @param pixels     gives the array the pixels go into, at least as long as the pixel count it is called with;
      *                   the returned {@code TYPE_INT_RGB} image wraps it
+     * @param helper     takes half of the YCbCr conversion ({@link RangeSplit}), or {@link RangeSplit#SEQUENTIAL}
      */
-    static BufferedImage toRgb(Raster raster, JpegStructure.ColorSpace colorSpace, IntFunction<int[]> pixels) {
+    static BufferedImage toRgb(Raster raster, JpegStructure.ColorSpace colorSpace, IntFunction<int[]> pixels,
+                               Executor helper) {
         int bands = switch (colorSpace) {
             case GREY -> 1;
             case YCBCR, RGB -> 3;
@@ -75,7 +80,7 @@ final class JpegRasterConverter {
         }
         BufferedImage target = wrap(out, width, height);
         if (colorSpace == JpegStructure.ColorSpace.YCBCR && interleavedBytes(raster, bands)) {
-            yCbCrToRgb(raster, out);
+            yCbCrToRgb(raster, out, helper);
             return target;
         }
         int[] row = new int[width * bands];
@@ -123,13 +128,17 @@ final class JpegRasterConverter {
                 && bytes.getOffset() == 0;
     }
 
-    /** The YCbCr fast path: the same tables as {@link #yCbCrToRgb(int, int, int)}, straight from the bytes. */
-    private static void yCbCrToRgb(Raster raster, int[] out) {
+    /**
+     * The YCbCr fast path: the same tables as {@link #yCbCrToRgb(int, int, int)}, straight from the bytes; halves of
+     * at least {@value #MIN_SPLIT_PIXELS} pixels may go to {@code helper}.
+     */
+    private static void yCbCrToRgb(Raster raster, int[] out, Executor helper) {
         byte[] samples = ((DataBufferByte) raster.getDataBuffer()).getData();
-        int pixels = raster.getWidth() * raster.getHeight();
-        for (int p = 0, i = 0; p < pixels; p++, i += 3) {
-            out[p] = yCbCrToRgb(samples[i] & 0xFF, samples[i + 1] & 0xFF, samples[i + 2] & 0xFF);
-        }
+        RangeSplit.run(helper, 0, raster.getWidth() * raster.getHeight(), MIN_SPLIT_PIXELS, (from, to) -> {
+            for (int p = from, i = 3 * from; p < to; p++, i += 3) {
+                out[p] = yCbCrToRgb(samples[i] & 0xFF, samples[i + 1] & 0xFF, samples[i + 2] & 0xFF);
+            }
+        });
     }
 
     private static int yCbCrToRgb(int luma, int cb, int cr) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.multimodalrag.image.ImageDecoder;
+import io.multimodalrag.image.RangeSplit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -14,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -37,7 +40,7 @@ class ImageBatchQueueTest {
     private static final Executor DIRECT = Runnable::run;
 
     /** Writes the image's only byte into every float of its slot; an empty image is "undecodable". */
-    private static final ImageBatchQueue.Preparation FAKE_DECODER = (bytes, slot) -> {
+    private static final ImageBatchQueue.Preparation FAKE_DECODER = (bytes, slot, helper) -> {
         if (bytes.length == 0) {
             throw new IllegalArgumentException("not an image");
         }
@@ -147,6 +150,35 @@ class ImageBatchQueueTest {
         }
     }
 
+    /**
+     * Only an image admitted while nothing else is being prepared, waiting or run gets the worker pool as the helper
+     * for its loops; the ones that arrive during a run, or beside another image, are prepared on one thread.
+     */
+    @Test
+    void onlyALoneImageIsOfferedTheWorkerPool() throws Exception {
+        FakeTower tower = new FakeTower();
+        Map<Byte, Executor> helpers = new ConcurrentHashMap<>();
+        ImageBatchQueue.Preparation recording = (bytes, slot, helper) -> {
+            helpers.put(bytes[0], helper);
+            FAKE_DECODER.prepare(bytes, slot, helper);
+        };
+        Executor pool = command -> DIRECT.execute(command);
+        try (ImageBatchQueue queue = new ImageBatchQueue(recording, tower, pool, FLOATS, 16, 0, 64)) {
+            CompletableFuture<float[]> lone = queue.submit(() -> new byte[] {1});
+            await(tower.firstRunEntered);
+            CompletableFuture<float[]> duringRun = queue.submit(() -> new byte[] {2});
+            CompletableFuture<float[]> besideIt = queue.submit(() -> new byte[] {3});
+            tower.releaseFirstRun.countDown();
+            lone.get(5, TimeUnit.SECONDS);
+            duringRun.get(5, TimeUnit.SECONDS);
+            besideIt.get(5, TimeUnit.SECONDS);
+            CompletableFuture<float[]> aloneAgain = queue.submit(() -> new byte[] {4});
+            aloneAgain.get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(Map.of((byte) 1, pool, (byte) 2, RangeSplit.SEQUENTIAL, (byte) 3, RangeSplit.SEQUENTIAL,
+                (byte) 4, pool), helpers);
+    }
+
     @Test
     void aFullQueueRejectsAtOnce() throws Exception {
         FakeTower tower = new FakeTower();
@@ -191,7 +223,8 @@ class ImageBatchQueueTest {
                 counter.batchSizes.add(batch);
                 return model.embedImages(pixels, batch);
             };
-            try (ImageBatchQueue queue = new ImageBatchQueue((bytes, slot) -> pre.preprocess(decoder.decode(bytes), slot),
+            try (ImageBatchQueue queue = new ImageBatchQueue(
+                    (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new, helper), slot, helper),
                     counted, workers, floats, 16, 5_000_000, 64)) {
                 List<CompletableFuture<float[]>> batched = new ArrayList<>();
                 for (byte[] image : images) {

@@ -3,7 +3,11 @@ package io.multimodalrag.clip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,6 +65,39 @@ class PillowBicubicResamplerTest {
                     PillowBicubicResampler.resizeWindowPlanar(VECTOR, pixels, size[0], size[1], geometry.resizedWidth(),
                             geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(), 224, 224),
                     size[0] + "×" + size[1]);
+        }
+    }
+
+    /**
+     * Half of the horizontal pass's rows done by a helper thread, or left to the caller by a helper that never starts,
+     * gives the one-thread result with both kernels: each half writes its own rows of the shared stripe.
+     */
+    @Test
+    void splittingTheHorizontalPassWithAHelperChangesNoValue() {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Executor neverStarts = command -> { };
+        try {
+            SplittableRandom random = new SplittableRandom(11);
+            int[][] sizes = {{1024, 768}, {683, 1024}, {741, 500}, {225, 224}, {300, 97}, {97, 300}};
+            for (ResampleKernel kernel : new ResampleKernel[] {SCALAR, VECTOR}) {
+                for (int[] size : sizes) {
+                    int[] pixels = randomPixels(random, size[0] * size[1]);
+                    ClipCropGeometry geometry = ClipCropGeometry.of(size[0], size[1], 224);
+                    int[] alone = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, size[0], size[1],
+                            geometry.resizedWidth(), geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(),
+                            224, 224);
+                    for (Executor helper : new Executor[] {pool, neverStarts}) {
+                        int[] out = new int[3 * 224 * 224];
+                        Arrays.fill(out, -1);
+                        assertArrayEquals(alone, PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, size[0],
+                                size[1], geometry.resizedWidth(), geometry.resizedHeight(), geometry.cropLeft(),
+                                geometry.cropTop(), 224, 224, out, helper), kernel.description() + ", " + size[0] + "×"
+                                + size[1] + (helper == pool ? " with a helper" : " with an idle helper"));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -123,6 +123,27 @@ class ImageDecoderTest {
         }
     }
 
+    /**
+     * A JPEG decoded with a helper thread taking half of the colour conversion has the pixels of a one-thread decode,
+     * for every JPEG colour space (only YCbCr is split) and a photo large enough to be split.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"images/astronaut.jpg", "images/coffee.jpg", "images/hubble_panorama.jpg",
+            "images/edge/gray.jpg", "images/edge/cmyk.jpg", "images/edge/ycck.jpg", "images/edge/progressive.jpg",
+            "images/edge/orientation_6.jpg"})
+    void aHelperThreadChangesNoPixel(String source) {
+        byte[] bytes = TestResources.bytes(source);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            int[] alone = TestResources.rgb(decoder.decode(bytes));
+            assertArrayEquals(alone, TestResources.rgb(decoder.decode(bytes, int[]::new, pool)), source);
+            assertArrayEquals(alone, TestResources.rgb(decoder.decode(bytes, int[]::new, command -> { })),
+                    source + " with a helper that never starts");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** SHA-256 of the R, G, B samples, row-major, as tools/make_preprocess_goldens.py hashes Pillow's. */
     private static String sha256OfSamples(BufferedImage image) throws Exception {
         int[] pixels = TestResources.rgb(image);
