@@ -68,6 +68,11 @@ public final class ImageDecoder {
         return mayCarryExif && ExifOrientation.read(bytes) != ExifOrientation.NORMAL;
     }
 
+    /** How JPEG colour is converted here (Vector API or scalar, and why), for the start-up log. */
+    public static String jpegColourConversion() {
+        return JpegRasterConverter.CONVERTER.description();
+    }
+
     /**
      * Decodes {@code bytes} into an upright, opaque {@code TYPE_INT_RGB} image.
      *
