@@ -1,12 +1,12 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import io.multimodalrag.image.RangeSplit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;

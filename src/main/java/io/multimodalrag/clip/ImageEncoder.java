@@ -106,7 +106,8 @@ public class ImageEncoder {
                     }
                     ClipPreprocessor pre = preprocessorFor(model);
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
-                    ImageBatchQueue batches = new ImageBatchQueue((bytes, slot, helper) -> prepare(bytes, pre, slot, helper),
+                    ImageBatchQueue batches = new ImageBatchQueue(
+                            (bytes, slot, helper) -> prepare(bytes, pre, slot, helper),
                             (pixels, batch) -> embed(model, pixels, batch),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);

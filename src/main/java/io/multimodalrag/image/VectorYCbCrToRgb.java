@@ -8,14 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link YCbCrToRgb} on the incubating Vector API, over the widest int vectors the CPU has: {@code L} pixels per
- * step with {@code L} int lanes (16 with AVX-512, 8 with AVX2): one byte vector of the same width (4L bytes) is loaded from pixel {@code p}'s first
- * sample, one shuffle gathers its L Y, L Cb and L Cr bytes into three groups of lanes, and each group widens to an
- * int vector. Then libjpeg's sums, written out instead of looked up: its tables hold exactly
- * {@code (FIX(1.402) × (Cr − 128) + ½) >> 16} for red, {@code (FIX(1.772) × (Cb − 128) + ½) >> 16} for blue, and for
- * green {@code (−FIX(0.34414) × (Cb − 128) + ½ − FIX(0.71414) × (Cr − 128)) >> 16}, so the values are the scalar
- * ones bit for bit (the tests compare all 2²⁴ inputs). The last pixels, whose load would run past the array, go
- * through the scalar loop. No method here takes or returns a vector (one passed to a method the JIT does not
- * inline would be allocated on the heap).
+ * step with {@code L} int lanes (16 with AVX-512, 8 with AVX2). One byte vector of the same width (4L bytes) is
+ * loaded from pixel {@code p}'s first sample, one shuffle gathers its L Y, L Cb and L Cr bytes into three groups
+ * of lanes, and each group widens to an int vector. Then libjpeg's sums, written out instead of looked up: its
+ * tables hold exactly {@code (FIX(1.402) × (Cr − 128) + ½) >> 16} for red, {@code (FIX(1.772) × (Cb − 128) + ½)
+ * >> 16} for blue, and for green {@code (−FIX(0.34414) × (Cb − 128) + ½ − FIX(0.71414) × (Cr − 128)) >> 16}, so
+ * the values are the scalar ones bit for bit (the tests compare all 2²⁴ inputs). The last pixels, whose load
+ * would run past the array, go through the scalar loop. No method here takes or returns a vector (one passed to
+ * a method the JIT does not inline would be allocated on the heap).
  */
 final class VectorYCbCrToRgb implements YCbCrToRgb {
 
@@ -43,7 +43,7 @@ final class VectorYCbCrToRgb implements YCbCrToRgb {
         }
     }
 
-    /** The shuffle: lanes 0..L-1 take the L pixels' Y bytes, then their Cb, then their Cr; the last L lanes are unused. */
+    /** The shuffle: lanes 0..L-1 take the L pixels' Y bytes, then their Cb, then their Cr; the last L are unused. */
     private static int sourceLane(int lane) {
         return lane < 3 * LANES ? 3 * (lane % LANES) + lane / LANES : 0;
     }
@@ -61,7 +61,8 @@ final class VectorYCbCrToRgb implements YCbCrToRgb {
             IntVector green = luma.add(cb.mul(GREEN_CB).add(cr.mul(GREEN_CR)).add(HALF)
                     .lanewise(VectorOperators.ASHR, 16)).max(0).min(255);
             IntVector blue = luma.add(cb.mul(BLUE_CB).add(HALF).lanewise(VectorOperators.ASHR, 16)).max(0).min(255);
-            red.lanewise(VectorOperators.LSHL, 16).or(green.lanewise(VectorOperators.LSHL, 8)).or(blue).intoArray(out, p);
+            red.lanewise(VectorOperators.LSHL, 16).or(green.lanewise(VectorOperators.LSHL, 8)).or(blue)
+                    .intoArray(out, p);
         }
         tail.convert(samples, p, to, out);
     }

@@ -54,7 +54,8 @@ interface YCbCrToRgb {
         @Override
         public void convert(byte[] samples, int from, int to, int[] out) {
             for (int p = from, i = 3 * from; p < to; p++, i += 3) {
-                out[p] = JpegRasterConverter.yCbCrToRgb(samples[i] & 0xFF, samples[i + 1] & 0xFF, samples[i + 2] & 0xFF);
+                out[p] = JpegRasterConverter.yCbCrToRgb(samples[i] & 0xFF, samples[i + 1] & 0xFF,
+                        samples[i + 2] & 0xFF);
             }
         }
 
