@@ -1,6 +1,7 @@
 package io.multimodalrag.clip;
 
 import io.multimodalrag.clip.PillowBicubicResampler.Coefficients;
+import io.multimodalrag.vector.VectorModule;
 
 /**
  * The two passes of {@link PillowBicubicResampler}, the innermost loops of image preprocessing. Both passes sum
@@ -11,14 +12,11 @@ import io.multimodalrag.clip.PillowBicubicResampler.Coefficients;
  * {@code VectorResampleKernel}, on the incubating Vector API. The latter links against {@code jdk.incubator.vector},
  * which the JVM loads only when started with {@code --add-modules=jdk.incubator.vector} (the container images,
  * {@code quarkus:dev} and the tests add it); nothing refers to it by name except {@link #fastestAvailable()}, which
- * loads it reflectively after checking that the module is there. (HotSpot's automatic vectorisation does not help
+ * creates it through {@link VectorModule} when the module is there. (HotSpot's automatic vectorisation does not help
  * here: on JDK 17 it leaves a loop scalar when its loads and stores start at different variable offsets, which is
  * what both passes need.)
  */
 interface ResampleKernel {
-
-    /** The module holding the Vector API, an incubator module on JDK 17 to 25. */
-    String VECTOR_MODULE = "jdk.incubator.vector";
 
     /**
      * Resample.c's {@code ImagingResampleHorizontal_8bpc} on rows {@code firstRow..endRow-1}.
@@ -52,22 +50,14 @@ interface ResampleKernel {
     /** @return what this kernel is, for the start-up log: its vector width, or why it is the scalar one */
     String description();
 
-    /** Returns the Vector API kernel when the JVM has loaded {@value #VECTOR_MODULE}, else the scalar one. */
+    /** Returns the Vector API kernel when the JVM has loaded its module ({@link VectorModule}), else the scalar one. */
     static ResampleKernel fastestAvailable() {
-        return choose(ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent());
+        return choose(VectorModule.loaded());
     }
 
     /** Chooses between the kernels; apart from {@link #fastestAvailable()} so that tests can ask for either. */
     static ResampleKernel choose(boolean vectorModulePresent) {
-        if (!vectorModulePresent) {
-            return new ScalarResampleKernel("the JVM was started without --add-modules=" + VECTOR_MODULE);
-        }
-        try {
-            // By name, so that no class linked without the module refers to the Vector API.
-            return (ResampleKernel) Class.forName(ResampleKernel.class.getPackageName() + ".VectorResampleKernel")
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | UnsupportedOperationException e) {
-            return new ScalarResampleKernel("the Vector API kernel failed to load: " + e);
-        }
+        return VectorModule.implementation(vectorModulePresent, ResampleKernel.class, "VectorResampleKernel",
+                ScalarResampleKernel::new);
     }
 }

@@ -1,5 +1,7 @@
 package io.multimodalrag.image;
 
+import io.multimodalrag.vector.VectorModule;
+
 /**
  * libjpeg's YCbCr → RGB conversion ({@code jdcolor.c}, fixed point with 16 fraction bits, identical in
  * libjpeg-turbo and so in Pillow) over interleaved Y, Cb, Cr bytes, the innermost loop of JPEG decoding: half of
@@ -7,13 +9,9 @@ package io.multimodalrag.image;
  *
  * <p>Two implementations give the same values: {@link Scalar}, libjpeg's table lookups, and
  * {@code VectorYCbCrToRgb}, the same arithmetic on the incubating Vector API, which only
- * {@link #fastestAvailable()} creates, by name, after checking that the JVM loaded {@value #VECTOR_MODULE} (as the
- * resampling and search kernels do).
+ * {@link #fastestAvailable()} creates, through {@link VectorModule}, when the JVM has the module.
  */
 interface YCbCrToRgb {
-
-    /** The module holding the Vector API, an incubator module on JDK 17 to 25. */
-    String VECTOR_MODULE = "jdk.incubator.vector";
 
     /**
      * Converts pixels {@code from..to-1}: pixel {@code p}'s Y, Cb, Cr are {@code samples[3p..3p+2]}, and
@@ -24,23 +22,14 @@ interface YCbCrToRgb {
     /** @return what this implementation is, for the start-up log */
     String description();
 
-    /** The Vector API implementation when the JVM has loaded {@value #VECTOR_MODULE}, else the scalar one. */
+    /** The Vector API implementation when the JVM has loaded its module ({@link VectorModule}), else the scalar one. */
     static YCbCrToRgb fastestAvailable() {
-        return choose(ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent());
+        return choose(VectorModule.loaded());
     }
 
     /** Chooses between the implementations; apart from {@link #fastestAvailable()} so that tests can ask for either. */
     static YCbCrToRgb choose(boolean vectorModulePresent) {
-        if (!vectorModulePresent) {
-            return new Scalar("the JVM was started without --add-modules=" + VECTOR_MODULE);
-        }
-        try {
-            // By name, so that no class linked without the module refers to the Vector API.
-            return (YCbCrToRgb) Class.forName(YCbCrToRgb.class.getPackageName() + ".VectorYCbCrToRgb")
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | UnsupportedOperationException e) {
-            return new Scalar("the Vector API kernel failed to load: " + e);
-        }
+        return VectorModule.implementation(vectorModulePresent, YCbCrToRgb.class, "VectorYCbCrToRgb", Scalar::new);
     }
 
     /** libjpeg's loop: one pixel at a time through its four tables. */

@@ -1,5 +1,7 @@
 package io.multimodalrag.search;
 
+import io.multimodalrag.vector.VectorModule;
+
 /**
  * The innermost loop of the exact search: inner products of a block of matrix rows with a block of query vectors.
  *
@@ -12,12 +14,9 @@ package io.multimodalrag.search;
  * {@code VectorInnerProductKernel}, on the incubating Vector API. The latter links against
  * {@code jdk.incubator.vector}, which the JVM loads only when started with
  * {@code --add-modules=jdk.incubator.vector}; nothing refers to it by name except {@link #fastestAvailable()}, which
- * loads it reflectively after checking that the module is there, so the rest of the service runs without it.
+ * creates it through {@link VectorModule} when the module is there, so the rest of the service runs without it.
  */
 interface InnerProductKernel {
-
-    /** The module holding the Vector API, an incubator module on JDK 17 to 25. */
-    String VECTOR_MODULE = "jdk.incubator.vector";
 
     /**
      * Scores {@code rowCount} consecutive rows against every query.
@@ -36,31 +35,23 @@ interface InnerProductKernel {
     String description();
 
     /**
-     * Returns the Vector API kernel when the JVM has loaded {@value #VECTOR_MODULE}, else the scalar one.
+     * Returns the Vector API kernel when the JVM has loaded its module ({@link VectorModule}), else the scalar one.
      *
      * @return the fastest kernel this JVM can run
      */
     static InnerProductKernel fastestAvailable() {
-        return choose(ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent());
+        return choose(VectorModule.loaded());
     }
 
     /**
      * Chooses between the kernels. Apart from {@link #fastestAvailable()} so that tests can ask for the choice made
      * without the module.
      *
-     * @param vectorModulePresent whether {@value #VECTOR_MODULE} is in the boot layer
+     * @param vectorModulePresent whether {@value VectorModule#NAME} is in the boot layer
      * @return the Vector API kernel if the module is present and the kernel loads, otherwise the scalar one
      */
     static InnerProductKernel choose(boolean vectorModulePresent) {
-        if (!vectorModulePresent) {
-            return new ScalarInnerProductKernel("the JVM was started without --add-modules=" + VECTOR_MODULE);
-        }
-        try {
-            // By name, so that no class linked without the module refers to the Vector API.
-            return (InnerProductKernel) Class.forName(InnerProductKernel.class.getPackageName()
-                    + ".VectorInnerProductKernel").getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | UnsupportedOperationException e) {
-            return new ScalarInnerProductKernel("the Vector API kernel failed to load: " + e);
-        }
+        return VectorModule.implementation(vectorModulePresent, InnerProductKernel.class, "VectorInnerProductKernel",
+                ScalarInnerProductKernel::new);
     }
 }

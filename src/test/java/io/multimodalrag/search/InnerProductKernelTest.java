@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.multimodalrag.vector.VectorModule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +26,7 @@ class InnerProductKernelTest {
     private static final int[] DIMENSIONS = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 512, 513};
 
     static boolean vectorModuleLoaded() {
-        return ModuleLayer.boot().findModule(InnerProductKernel.VECTOR_MODULE).isPresent();
+        return VectorModule.loaded();
     }
 
     static List<Named<InnerProductKernel>> kernels() {
@@ -206,7 +207,7 @@ class InnerProductKernelTest {
 
     @Test
     void withTheModuleTheVectorKernelIsChosen() {
-        assumeTrue(vectorModuleLoaded(), "the JVM runs without " + InnerProductKernel.VECTOR_MODULE);
+        assumeTrue(vectorModuleLoaded(), "the JVM runs without " + VectorModule.NAME);
 
         InnerProductKernel kernel = InnerProductKernel.fastestAvailable();
 
