@@ -1,0 +1,46 @@
+package io.multimodalrag.api;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.channels.ClosedChannelException;
+import java.util.logging.Filter;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import org.jboss.logmanager.LogContext;
+
+/**
+ * A client that closes a streamed answer (an SSE ask) while an event is on its way is normal: the stream is
+ * cancelled and the LLM call closed. But Quarkus REST's SSE writer then logs the failed write as an ERROR with a
+ * stack trace ("impossible to send it to client"). Such records, and only those whose cause is the closed
+ * connection, are lowered to DEBUG here, so that the server-error log keeps meaning a server error.
+ */
+@ApplicationScoped
+public class ClientGoneLogFilter implements Filter {
+
+    /** The category of Quarkus REST's SSE and streaming writer. */
+    static final String SSE_WRITER = "org.jboss.resteasy.reactive.server.handlers.PublisherResponseHandler";
+
+    void install(@Observes StartupEvent event) {
+        LogContext.getLogContext().getLogger(SSE_WRITER).setFilter(this);
+    }
+
+    /** Lowers a write-to-a-closed-connection failure to DEBUG; lets every other record through unchanged. */
+    @Override
+    public boolean isLoggable(LogRecord record) {
+        if (record.getLevel().intValue() > Level.FINE.intValue() && causedByClosedConnection(record.getThrown())) {
+            record.setLevel(Level.FINE);
+            return LogContext.getLogContext().getLogger(record.getLoggerName()).isLoggable(Level.FINE);
+        }
+        return true;
+    }
+
+    static boolean causedByClosedConnection(Throwable thrown) {
+        for (Throwable cause = thrown; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ClosedChannelException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
