@@ -14,13 +14,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bounded closed-loop load on POST /v1/embeddings/image: CONCURRENCY clients each send one
  * multipart upload at a time, cycling through the given images, until REQUESTS have been sent or
- * SECONDS have passed (after WARMUP requests that are not counted). Only 127.0.0.1 is accepted.
+ * SECONDS have passed, after WARMUP requests that are not counted (sent by the same clients, at the
+ * same concurrency, on the same connections). Only 127.0.0.1 is accepted.
  *
  *   java bench/encode/LoadGenerator.java URL CONCURRENCY REQUESTS SECONDS WARMUP IMAGE...
  *
@@ -68,17 +71,19 @@ public final class LoadGenerator {
         AtomicInteger done = new AtomicInteger();
         AtomicLong start = new AtomicLong();
 
-        try (Connection connection = new Connection(address)) {
-            for (int i = 0; i < warmup; i++) {
-                connection.send(messages.get(i % messages.size()));
-            }
-        }
-
-        start.set(System.nanoTime());
+        // The clients warm up on the connections and threads they measure on, all at once: a new level's first
+        // requests (new connections, another concurrency) make the JIT recompile parts of the HTTP path, and that
+        // belongs to the warm-up, not to the measured window.
+        AtomicInteger warmed = new AtomicInteger();
+        CyclicBarrier measuring = new CyclicBarrier(concurrency, () -> start.set(System.nanoTime()));
         List<Thread> clients = new ArrayList<>();
         for (int c = 0; c < concurrency; c++) {
             Thread t = new Thread(() -> {
                 try (Connection connection = new Connection(address)) {
+                    for (int w = warmed.getAndIncrement(); w < warmup; w = warmed.getAndIncrement()) {
+                        connection.send(messages.get(w % messages.size()));
+                    }
+                    await(measuring);
                     while (true) {
                         int n = next.getAndIncrement();
                         if (n >= requests || System.nanoTime() - start.get() > deadlineNanos) {
@@ -109,6 +114,14 @@ public final class LoadGenerator {
                         + "\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
                 concurrency, count, errors.get(), elapsed, (count - errors.get()) / elapsed,
                 pct(sorted, 0.50), pct(sorted, 0.95), pct(sorted, 0.99)));
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await();
+        } catch (InterruptedException | BrokenBarrierException e) {
+            throw new IllegalStateException("a client did not finish warming up", e);
+        }
     }
 
     private static double pct(long[] sorted, double p) {

@@ -11,7 +11,8 @@
 #    Runtime (onnxruntime-node, same model file, same session settings and intra-op threads) at
 #    batch 1 and 8, each run right before the service level it is compared with;
 # 3. prints the ratios against issue 6's targets.
-# The service is warmed up first with BENCH_WARMUP seconds (default 15) of unmeasured load.
+# The service is warmed up first with BENCH_WARMUP seconds (default 15) of unmeasured load, and each level
+# with 50 (c=1), 100 (c=4) or 160 (c=16) unmeasured requests from its own clients on its own connections.
 # Load is bounded: at most 2,000 requests and SECONDS_PER_LEVEL (default 30) per level; only
 # 127.0.0.1 is contacted. Set BENCH_THREADS to change the intra-op threads (default: nproc).
 set -euo pipefail
@@ -72,13 +73,13 @@ for variant in fp32 int8; do
         echo "$variant round $round, $(uptime | sed 's/.*load average/load average/')"
         raw1=$(node bench/encode/raw-ort.mjs "$file" 1 "$threads" "$((seconds / 2))")
         echo "  raw onnxruntime-node batch 1: $raw1"
-        c1=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 1 2000 "$seconds" 4 "${images[@]}")
+        c1=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 1 2000 "$seconds" 50 "${images[@]}")
         echo "  service over HTTP, concurrency 1: $c1"
         raw8=$(node bench/encode/raw-ort.mjs "$file" 8 "$threads" "$((seconds / 2))")
         echo "  raw onnxruntime-node batch 8: $raw8"
-        c16=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 16 2000 "$seconds" 16 "${images[@]}")
+        c16=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 16 2000 "$seconds" 160 "${images[@]}")
         echo "  service over HTTP, concurrency 16: $c16"
-        c4=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 4 2000 "$seconds" 4 "${images[@]}")
+        c4=$(java bench/encode/LoadGenerator.java "http://127.0.0.1:$port/v1/embeddings/image" 4 2000 "$seconds" 100 "${images[@]}")
         echo "  service over HTTP, concurrency 4: $c4"
         ratios+=("$(awk -v v="$variant" -v r="$round" -v t="$target" -v c16="$(json "$c16" imagesPerSecond)" \
             -v r8="$(json "$raw8" imagesPerSecond)" -v c1="$(json "$c1" p50)" -v r1="$(json "$raw1" p50)" 'BEGIN {
