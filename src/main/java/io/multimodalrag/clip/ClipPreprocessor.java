@@ -34,10 +34,10 @@ public final class ClipPreprocessor {
 
     private final int imageSize;
     private final ResampleKernel kernel;
-    // Private copies: the public arrays are mutable and must not be able to change a running pipeline.
-    private final float[] mean = MEAN.clone();
-    private final float[] std = STD.clone();
-    /** ToTensor + Normalize of each possible 8-bit sample, per channel: the same float32 operations, done once. */
+    /**
+     * ToTensor + Normalize of each possible 8-bit sample, per channel: the same float32 operations, done once at
+     * construction, so that a later change to the public MEAN or STD arrays cannot reach a running pipeline.
+     */
     private final float[][] normalised = new float[CHANNELS][256];
     /** Per thread, the cropped samples and the tensor of the last image, reused for the next (see the resampler). */
     private final ThreadScratch croppedScratch;
@@ -62,7 +62,7 @@ public final class ClipPreprocessor {
         for (int channel = 0; channel < CHANNELS; channel++) {
             for (int sample = 0; sample < 256; sample++) {
                 float value = sample / 255f;
-                normalised[channel][sample] = (value - mean[channel]) / std[channel];
+                normalised[channel][sample] = (value - MEAN[channel]) / STD[channel];
             }
         }
     }
