@@ -45,7 +45,23 @@ interface ResampleKernel {
      * @param rows     the taps of each output row, in source row numbers
      * @param out      receives three row-major planes of {@code rows.count() × width}
      */
-    void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int[] out);
+    default void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int[] out) {
+        int inPlane = stripeRows * width;
+        int outPlane = rows.count() * width;
+        for (int channel = 0; channel < 3; channel++) {
+            for (int row = 0; row < rows.count(); row++) {
+                verticalRow(stripe, channel * inPlane + (rows.start(row) - firstRow) * width, width, rows.size(row),
+                        rows.weights(), rows.weightIndex(row), out, channel * outPlane + row * width);
+            }
+        }
+    }
+
+    /**
+     * One output row of one channel of the vertical pass: {@code out[o + x]}, for x below {@code width}, is the sum
+     * of {@code taps} stripe samples a row ({@code width}) apart from {@code stripe[first + x]}, weighted by
+     * {@code weights} from {@code weightIndex}, clipped to 8 bits.
+     */
+    void verticalRow(int[] stripe, int first, int width, int taps, int[] weights, int weightIndex, int[] out, int o);
 
     /** @return what this kernel is, for the start-up log: its vector width, or why it is the scalar one */
     String description();

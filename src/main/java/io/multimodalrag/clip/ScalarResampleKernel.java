@@ -49,20 +49,10 @@ final class ScalarResampleKernel implements ResampleKernel {
     }
 
     @Override
-    public void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int[] out) {
-        int inPlane = stripeRows * width;
-        int outPlane = rows.count() * width;
-        int[] weights = rows.weights();
-        for (int channel = 0; channel < 3; channel++) {
-            for (int row = 0; row < rows.count(); row++) {
-                int first = channel * inPlane + (rows.start(row) - firstRow) * width;
-                int taps = rows.size(row);
-                int weightIndex = rows.weightIndex(row);
-                int o = channel * outPlane + row * width;
-                for (int x = 0; x < width; x++) {
-                    out[o + x] = verticalSample(stripe, first + x, width, taps, weights, weightIndex);
-                }
-            }
+    public void verticalRow(int[] stripe, int first, int width, int taps, int[] weights, int weightIndex, int[] out,
+                            int o) {
+        for (int x = 0; x < width; x++) {
+            out[o + x] = verticalSample(stripe, first + x, width, taps, weights, weightIndex);
         }
     }
 

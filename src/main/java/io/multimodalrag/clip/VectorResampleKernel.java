@@ -76,30 +76,19 @@ final class VectorResampleKernel implements ResampleKernel {
     }
 
     @Override
-    public void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int[] out) {
-        int inPlane = stripeRows * width;
-        int outPlane = rows.count() * width;
-        int[] weights = rows.weights();
-        int vectorEnd = SPECIES.loopBound(width);
-        for (int channel = 0; channel < 3; channel++) {
-            for (int row = 0; row < rows.count(); row++) {
-                int first = channel * inPlane + (rows.start(row) - firstRow) * width;
-                int taps = rows.size(row);
-                int weightIndex = rows.weightIndex(row);
-                int o = channel * outPlane + row * width;
-                int x = 0;
-                for (; x < vectorEnd; x += LANES) {
-                    IntVector sum = IntVector.broadcast(SPECIES, PillowBicubicResampler.HALF);
-                    for (int tap = 0, source = first + x; tap < taps; tap++, source += width) {
-                        sum = sum.add(IntVector.fromArray(SPECIES, stripe, source).mul(weights[weightIndex + tap]));
-                    }
-                    sum.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
-                            .intoArray(out, o + x);
-                }
-                for (; x < width; x++) {
-                    out[o + x] = ScalarResampleKernel.verticalSample(stripe, first + x, width, taps, weights, weightIndex);
-                }
+    public void verticalRow(int[] stripe, int first, int width, int taps, int[] weights, int weightIndex, int[] out,
+                            int o) {
+        int x = 0;
+        for (int vectorEnd = SPECIES.loopBound(width); x < vectorEnd; x += LANES) {
+            IntVector sum = IntVector.broadcast(SPECIES, PillowBicubicResampler.HALF);
+            for (int tap = 0, source = first + x; tap < taps; tap++, source += width) {
+                sum = sum.add(IntVector.fromArray(SPECIES, stripe, source).mul(weights[weightIndex + tap]));
             }
+            sum.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                    .intoArray(out, o + x);
+        }
+        for (; x < width; x++) {
+            out[o + x] = ScalarResampleKernel.verticalSample(stripe, first + x, width, taps, weights, weightIndex);
         }
     }
 
