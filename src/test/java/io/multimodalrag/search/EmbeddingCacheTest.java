@@ -72,9 +72,7 @@ class EmbeddingCacheTest {
     @Test
     void savedEntriesAreLoadedByTheNextOpen() {
         Map<String, float[]> expected = randomEntries(300, 512);
-        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, 512);
-        expected.forEach(cache::put);
-        cache.save();
+        saved(expected, 512);
 
         EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, 512);
 
@@ -333,9 +331,7 @@ class EmbeddingCacheTest {
     @Test
     void anyFlippedBitCostsAtMostTheRecordItTouches() throws IOException {
         Map<String, float[]> expected = randomEntries(3, DIMENSIONS);
-        EmbeddingCache writer = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        expected.forEach(writer::put);
-        writer.save();
+        saved(expected, DIMENSIONS);
         byte[] bytes = Files.readAllBytes(cacheFile());
         assertEquals(HEADER_BYTES + 3 * RECORD_BYTES, bytes.length);
         Logger logger = Logger.getLogger(EmbeddingCache.class.getName());
@@ -603,9 +599,7 @@ class EmbeddingCacheTest {
     @Test
     void eachChangeAppendsOneRecordAndLeavesTheBytesBeforeItUntouched() throws IOException {
         Map<String, float[]> entries = randomEntries(500, DIMENSIONS);
-        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        entries.forEach(cache::put);
-        cache.save();
+        EmbeddingCache cache = saved(entries, DIMENSIONS);
         List<String> hashes = new ArrayList<>(entries.keySet());
         String added = randomHash();
         float[] addedEmbedding = randomEmbedding(DIMENSIONS);
@@ -676,9 +670,7 @@ class EmbeddingCacheTest {
     @Test
     void corruptRecordInTheMiddleIsSkippedAndTheRecordsAfterItAreKept() throws IOException {
         Map<String, float[]> entries = randomEntries(5, DIMENSIONS);
-        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        entries.forEach(cache::put);
-        cache.save();
+        saved(entries, DIMENSIONS);
         byte[] bytes = Files.readAllBytes(cacheFile());
         String lost = hashOfRecord(bytes, 2);
         bytes[HEADER_BYTES + 2 * RECORD_BYTES + 40] ^= 0x10; // a bit of record 2's vector
@@ -702,9 +694,7 @@ class EmbeddingCacheTest {
     void compactsWhenDeadRecordsExceedHalfOfTheFile() throws IOException {
         Map<String, float[]> entries = randomEntries(4, DIMENSIONS);
         List<String> hashes = new ArrayList<>(entries.keySet());
-        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        entries.forEach(cache::put);
-        cache.save();
+        EmbeddingCache cache = saved(entries, DIMENSIONS);
         assertEquals(HEADER_BYTES + 4 * RECORD_BYTES, Files.size(cacheFile()));
 
         // 5 records, 3 live: 2 dead, not more than half.
@@ -735,9 +725,7 @@ class EmbeddingCacheTest {
     void fileMostlyOfDeadRecordsIsCompactedAtLoad() throws IOException {
         Map<String, float[]> entries = randomEntries(3, DIMENSIONS);
         List<String> hashes = new ArrayList<>(entries.keySet());
-        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        entries.forEach(cache::put);
-        cache.save();
+        EmbeddingCache cache = saved(entries, DIMENSIONS);
         // Replacing an entry twice leaves 5 records, 3 live: not yet compacted.
         cache.put(hashes.get(0), randomEmbedding(DIMENSIONS));
         cache.save();
@@ -814,9 +802,7 @@ class EmbeddingCacheTest {
     @Test
     void savedVectorsAreReadFromTheFileAndARecordDamagedAfterLoadingIsAMiss() throws IOException {
         Map<String, float[]> entries = randomEntries(3, DIMENSIONS);
-        EmbeddingCache writer = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
-        entries.forEach(writer::put);
-        writer.save();
+        saved(entries, DIMENSIONS);
         EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
         byte[] bytes = Files.readAllBytes(cacheFile());
         String damaged = hashOfRecord(bytes, 1);
@@ -912,6 +898,14 @@ class EmbeddingCacheTest {
         checksum.update(buffer.array(), 0, buffer.position());
         buffer.putInt((int) checksum.getValue());
         return buffer.array();
+    }
+
+    /** A cache opened in {@link #directory}, given {@code entries} and saved. */
+    private EmbeddingCache saved(Map<String, float[]> entries, int dimensions) {
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, dimensions);
+        entries.forEach(cache::put);
+        cache.save();
+        return cache;
     }
 
     /** Saves a cache of two entries and returns the first hash. */
