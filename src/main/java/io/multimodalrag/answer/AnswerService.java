@@ -26,8 +26,8 @@ import org.jboss.logging.Logger;
 /**
  * Answers a question about a photo: embeds the photo, retrieves the most similar knowledge-base
  * images, builds the grounded prompt ({@link PromptBuilder}) and asks the vision LLM, retrying
- * rate limits and server errors ({@link RetryPolicy}). Never blocks the caller: files are read and
- * images re-encoded on the worker pool, the LLM is called without blocking.
+ * rate limits and server errors ({@link RetryPolicy}). Never blocks the caller: knowledge-base files are read
+ * and images re-encoded on the worker pool, the LLM is called without blocking.
  */
 @ApplicationScoped
 public class AnswerService {
@@ -72,12 +72,12 @@ public class AnswerService {
     /**
      * A question about an uploaded photo.
      *
-     * @param photo    the uploaded file
+     * @param photo    the uploaded photo's bytes
      * @param text     the question, already validated
      * @param k        how many references to retrieve
      * @param minScore the lowest similarity a reference may have
      */
-    public record Question(Path photo, String text, int k, float minScore) {
+    public record Question(byte[] photo, String text, int k, float minScore) {
     }
 
     /** Whether an API key is configured; without one every question fails at once. */
@@ -153,21 +153,20 @@ public class AnswerService {
     private record Prepared(ChatCompletionRequest request, List<SearchHit> sources) {
     }
 
-    /** Reads and embeds the photo, retrieves references, encodes all images: everything before the LLM. */
+    /** Embeds the photo, retrieves references, encodes all images: everything before the LLM. */
     private Uni<Prepared> prepare(Question question) {
-        return Uni.createFrom().item(() -> read(question.photo())).runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .chain(photo -> encoder.encode(photo).map(vector -> {
-                    List<SearchHit> hits = knowledgeBase.search(vector, question.k(), question.minScore());
-                    if (hits.isEmpty() && requireMatch) {
-                        throw new NoReferenceFoundException(question.minScore());
-                    }
-                    return hits;
-                }).chain(hits -> Uni.createFrom().item(() -> build(question, photo, hits))
-                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())));
+        return encoder.encode(question.photo()).map(vector -> {
+            List<SearchHit> hits = knowledgeBase.search(vector, question.k(), question.minScore());
+            if (hits.isEmpty() && requireMatch) {
+                throw new NoReferenceFoundException(question.minScore());
+            }
+            return hits;
+        }).chain(hits -> Uni.createFrom().item(() -> build(question, hits))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool()));
     }
 
-    private Prepared build(Question question, byte[] photo, List<SearchHit> hits) {
-        PromptImage photoImage = PromptImage.of(photo, decoder, imageMaxSide);
+    private Prepared build(Question question, List<SearchHit> hits) {
+        PromptImage photoImage = PromptImage.of(question.photo(), decoder, imageMaxSide);
         List<PromptBuilder.Reference> references = new ArrayList<>(hits.size());
         for (SearchHit hit : hits) {
             references.add(new PromptBuilder.Reference(hit, PromptImage.of(read(hit.entry().file()), decoder, imageMaxSide)));

@@ -16,8 +16,10 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.jboss.resteasy.reactive.RestForm;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * Questions about a photo, answered by the vision LLM from the knowledge base's descriptions of the
@@ -27,11 +29,23 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 public class AskResource {
 
     private final AnswerService answers;
-    private final UploadedImage uploads;
+    private final MultipartBodies uploads;
 
-    public AskResource(AnswerService answers, UploadedImage uploads) {
+    public AskResource(AnswerService answers, MultipartBodies uploads) {
         this.answers = answers;
         this.uploads = uploads;
+    }
+
+    /** The form of a question. */
+    public record AskForm(
+            @Schema(type = SchemaType.STRING, format = "binary", required = true,
+                    description = MultipartBodies.IMAGE_PART) String image,
+            @Schema(type = SchemaType.STRING, required = true, maxLength = RequestFields.MAX_QUESTION_LENGTH,
+                    examples = "What is the capacity of this item?", description = "the question about the photo") String question,
+            @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "100", defaultValue = "2",
+                    description = "how many knowledge-base images to ground the answer in") String k,
+            @Schema(type = SchemaType.NUMBER, minimum = "-1", maximum = "1", defaultValue = "-1",
+                    description = "lowest cosine similarity of a grounding image") String minScore) {
     }
 
     /** A knowledge-base image the answer was grounded in. */
@@ -62,9 +76,10 @@ public class AskResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Answer a question about a photo from the knowledge base's most similar images")
-    public Uni<AskResponse> ask(@RestForm("image") FileUpload image, @RestForm("question") String question,
-            @RestForm("k") String k, @RestForm("minScore") String minScore) {
-        return answers.ask(question(image, question, k, minScore)).map(AskResponse::of);
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
+            schema = @Schema(implementation = AskForm.class)))
+    public Uni<AskResponse> ask(MultipartForm form) {
+        return answers.ask(question(form)).map(AskResponse::of);
     }
 
     /**
@@ -77,9 +92,10 @@ public class AskResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Answer a question about a photo, streamed as server-sent events")
-    public Multi<OutboundSseEvent> askStreaming(@RestForm("image") FileUpload image, @RestForm("question") String question,
-            @RestForm("k") String k, @RestForm("minScore") String minScore, @Context Sse sse) {
-        return answers.askStreaming(question(image, question, k, minScore))
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
+            schema = @Schema(implementation = AskForm.class)))
+    public Multi<OutboundSseEvent> askStreaming(MultipartForm form, @Context Sse sse) {
+        return answers.askStreaming(question(form))
                 .map(event -> event instanceof AnswerEvent.TextDelta delta
                         ? event(sse, "delta", new Delta(delta.text()))
                         : event(sse, "done", AskResponse.of(((AnswerEvent.Completed) event).answer())))
@@ -87,13 +103,13 @@ public class AskResource {
     }
 
     /** Validates the form before any work; the LLM's configuration is checked before the photo is embedded. */
-    private AnswerService.Question question(FileUpload image, String question, String k, String minScore) {
-        java.nio.file.Path file = uploads.require(image);
-        String text = RequestFields.question(question);
-        int topK = RequestFields.k(k, 2);
-        float threshold = RequestFields.minScore(minScore);
+    private AnswerService.Question question(MultipartForm form) {
+        byte[] photo = uploads.image(form);
+        String text = RequestFields.question(uploads.text(form, "question"));
+        int topK = RequestFields.k(uploads.text(form, "k"), 2);
+        float threshold = RequestFields.minScore(uploads.text(form, "minScore"));
         answers.requireConfigured();
-        return new AnswerService.Question(file, text, topK, threshold);
+        return new AnswerService.Question(photo, text, topK, threshold);
     }
 
     private static OutboundSseEvent event(Sse sse, String name, Object data) {

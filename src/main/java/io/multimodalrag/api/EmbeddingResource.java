@@ -15,8 +15,8 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.jboss.resteasy.reactive.RestForm;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** CLIP embeddings for callers that keep their own index; image and text vectors share one space. */
 @Path("/v1/embeddings")
@@ -27,11 +27,11 @@ public class EmbeddingResource {
     private final ImageEncoder imageEncoder;
     private final TextEncoder textEncoder;
     private final ModelLoader models;
-    private final UploadedImage uploads;
+    private final MultipartBodies uploads;
     private final TextFields texts;
 
     public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models,
-            UploadedImage uploads, TextFields texts) {
+            MultipartBodies uploads, TextFields texts) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.models = models;
@@ -41,6 +41,12 @@ public class EmbeddingResource {
 
     /** An L2-normalised embedding. */
     public record ImageEmbedding(float[] embedding, int dimensions, String model) {
+    }
+
+    /** The form of an image-embedding request. */
+    public record ImageEmbeddingForm(
+            @Schema(type = SchemaType.STRING, format = "binary", required = true,
+                    description = MultipartBodies.IMAGE_PART) String image) {
     }
 
     /** The body of a text-embedding request: one text, or a list of texts. */
@@ -69,10 +75,12 @@ public class EmbeddingResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Embed an uploaded photo with CLIP (L2-normalised)")
-    public Uni<ImageEmbedding> image(@RestForm("image") FileUpload image) {
-        java.nio.file.Path file = uploads.require(image);
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
+            schema = @Schema(implementation = ImageEmbeddingForm.class)))
+    public Uni<ImageEmbedding> image(MultipartForm form) {
+        byte[] image = uploads.image(form);
         String model = models.require().name();
-        return imageEncoder.encode(file).map(vector -> new ImageEmbedding(vector, vector.length, model));
+        return imageEncoder.encode(image).map(vector -> new ImageEmbedding(vector, vector.length, model));
     }
 
     @POST

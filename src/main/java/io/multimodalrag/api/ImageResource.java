@@ -15,18 +15,17 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 import org.jboss.resteasy.reactive.RestResponse;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * The knowledge base's images: browsing is open to all; adding, editing and deleting need the
@@ -38,13 +37,23 @@ public class ImageResource {
     private static final int MAX_PAGE_SIZE = 100;
 
     private final KnowledgeBase knowledgeBase;
-    private final UploadedImage uploads;
+    private final MultipartBodies uploads;
     private final int maxDescriptionLength;
 
-    public ImageResource(KnowledgeBase knowledgeBase, UploadedImage uploads, RagConfig config) {
+    public ImageResource(KnowledgeBase knowledgeBase, MultipartBodies uploads, RagConfig config) {
         this.knowledgeBase = knowledgeBase;
         this.uploads = uploads;
         this.maxDescriptionLength = config.upload().maxDescriptionLength();
+    }
+
+    /** The form that adds an image. */
+    public record NewImageForm(
+            @Schema(type = SchemaType.STRING, format = "binary", required = true,
+                    description = MultipartBodies.IMAGE_PART) String image,
+            @Schema(type = SchemaType.STRING, required = true, description = "what the image shows, as the LLM will read it")
+            String description,
+            @Schema(type = SchemaType.STRING, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                    description = "the entry's id; default: one made from the image's content") String id) {
     }
 
     /** The body of a description update. */
@@ -103,19 +112,21 @@ public class ImageResource {
     @Produces(MediaType.APPLICATION_JSON)
     @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
     @Operation(summary = "Add an image with its description (admin); searchable at once")
-    public Uni<RestResponse<ImageEntry>> add(@RestForm("image") FileUpload image, @RestForm("description") String description,
-            @RestForm("id") String id) {
-        java.nio.file.Path file = uploads.require(image);
-        String text = description(description);
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
+            schema = @Schema(implementation = NewImageForm.class)))
+    public Uni<RestResponse<ImageEntry>> add(MultipartForm form) {
+        byte[] image = uploads.image(form);
+        String text = description(uploads.text(form, "description"));
+        String id = uploads.text(form, "id");
         Optional<String> requestedId = Optional.ofNullable(id).map(String::strip).filter(s -> !s.isEmpty());
         requestedId.ifPresent(given -> {
             if (!KnowledgeBase.ID_PATTERN.matcher(given).matches()) {
                 throw ApiException.badField("'id' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
             }
         });
-        return Uni.createFrom().item(() -> readUpload(file))
+        // Hashing and the duplicate check take milliseconds for a large photo: off the event loop.
+        return Uni.createFrom().deferred(() -> knowledgeBase.add(image, text, requestedId))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .flatMap(bytes -> knowledgeBase.add(bytes, text, requestedId))
                 .map(entry -> RestResponse.ResponseBuilder.<ImageEntry>created(URI.create("/v1/images/" + entry.id()))
                         .entity(ImageEntry.of(entry)).build());
     }
@@ -155,14 +166,6 @@ public class ImageResource {
             throw ApiException.badField("'description' contains a NUL character");
         }
         return text;
-    }
-
-    private static byte[] readUpload(java.nio.file.Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private KnowledgeBaseEntry entry(String id) {

@@ -12,16 +12,18 @@ import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.UnknownEntryException;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
-import io.quarkus.runtime.configuration.MemorySize;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -40,7 +42,7 @@ public class ProblemMapper {
     private final AdminTokenIdentityProvider adminTokens;
     private final String tooLargeDetail;
 
-    public ProblemMapper(AdminTokenIdentityProvider adminTokens, UploadedImage uploads) {
+    public ProblemMapper(AdminTokenIdentityProvider adminTokens, MultipartBodies uploads) {
         this.adminTokens = adminTokens;
         long fieldBytes = ConfigProvider.getConfig()
                 .getOptionalValue("quarkus.http.limits.max-form-attribute-size", MemorySize.class)
@@ -180,14 +182,13 @@ public class ProblemMapper {
     public Response web(WebApplicationException e) {
         int status = e.getResponse().getStatus();
         if (status >= 500) {
-            return unexpected(e);
+            return problem(unexpectedProblem(e));
         }
         if (e.getCause() instanceof JsonProcessingException cause) {
             return json(cause);
         }
         if (status == 413) {
-            // From the multipart parser: a chunked body past quarkus.http.limits.max-body-size (= the upload
-            // limit) or a text field past max-form-attribute-size. Same problem type as UploadLimitFilter's.
+            // A body over a limit of the HTTP layer. Same problem type as UploadLimitFilter's.
             return problem(ApiException.tooLarge(tooLargeDetail).problem());
         }
         Response.Status.Family family = Response.Status.Family.familyOf(status);
@@ -208,7 +209,13 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
-    public Response unexpected(Throwable e) {
+    public Response unexpected(Throwable e, HttpServerResponse response) {
+        if (e instanceof IOException && response.ended()) {
+            // Reading the body failed after the HTTP layer had answered: Quarkus cut off a body sent without a
+            // Content-Length past quarkus.http.limits.max-body-size with a 413. The client's doing, answered.
+            LOG.debugf("request body cut off after a %d answer: %s", response.getStatusCode(), e.getMessage());
+            return problem(ApiException.tooLarge(tooLargeDetail).problem());
+        }
         return problem(unexpectedProblem(e));
     }
 

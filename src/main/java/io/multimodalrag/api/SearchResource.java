@@ -16,8 +16,8 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.jboss.resteasy.reactive.RestForm;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** Image → image and text → image search over the knowledge base. */
 @Path("/v1/search")
@@ -29,11 +29,11 @@ public class SearchResource {
     private final TextEncoder textEncoder;
     private final KnowledgeBase knowledgeBase;
     private final ModelLoader models;
-    private final UploadedImage uploads;
+    private final MultipartBodies uploads;
     private final TextFields texts;
 
     public SearchResource(ImageEncoder imageEncoder, TextEncoder textEncoder, KnowledgeBase knowledgeBase,
-            ModelLoader models, UploadedImage uploads, TextFields texts) {
+            ModelLoader models, MultipartBodies uploads, TextFields texts) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.knowledgeBase = knowledgeBase;
@@ -53,6 +53,16 @@ public class SearchResource {
     public record SearchResponse(List<SearchResult> results, String model, long tookMs) {
     }
 
+    /** The form of an image search. */
+    public record ImageSearchForm(
+            @Schema(type = SchemaType.STRING, format = "binary", required = true,
+                    description = MultipartBodies.IMAGE_PART) String image,
+            @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "100", defaultValue = "2",
+                    description = "how many results") String k,
+            @Schema(type = SchemaType.NUMBER, minimum = "-1", maximum = "1", defaultValue = "-1",
+                    description = "lowest cosine similarity returned") String minScore) {
+    }
+
     /**
      * The body of a text search. Members are read as JSON nodes so that a wrong type is a 400 that
      * names the member, never a silent conversion (1.5 to 1, 5 to "5").
@@ -70,14 +80,15 @@ public class SearchResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Find the knowledge-base images most similar to an uploaded photo")
-    public Uni<SearchResponse> search(@RestForm("image") FileUpload image, @RestForm("k") String k,
-            @RestForm("minScore") String minScore) {
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
+            schema = @Schema(implementation = ImageSearchForm.class)))
+    public Uni<SearchResponse> search(MultipartForm form) {
         long started = System.nanoTime();
-        java.nio.file.Path file = uploads.require(image);
-        int topK = RequestFields.k(k, 2);
-        float threshold = RequestFields.minScore(minScore);
+        byte[] image = uploads.image(form);
+        int topK = RequestFields.k(uploads.text(form, "k"), 2);
+        float threshold = RequestFields.minScore(uploads.text(form, "minScore"));
         String model = models.require().name();
-        return imageEncoder.encode(file).map(query -> answer(query, topK, threshold, model, started));
+        return imageEncoder.encode(image).map(query -> answer(query, topK, threshold, model, started));
     }
 
     @POST

@@ -6,17 +6,14 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.WebApplicationException;
 import org.jboss.logging.Logger;
 
 /**
  * Refuses a request whose declared body is over {@code rag.upload.max-size} before a byte of it is
- * read, with the same problem+json shape as every other error. Bodies without a Content-Length
- * (chunked) are cut off at the same size by {@code quarkus.http.limits.max-body-size}: the multipart
- * parser refuses the part that crosses it (answered by {@link ProblemMapper} with this problem) and then
- * fails the request again for every chunk the client still sends. Those repeats reach Vert.x's failure
- * handling after the 413 has gone out; they are dropped here at DEBUG instead of being logged as server
- * errors with a stack trace.
+ * read, with the same problem+json shape as every other error. A body without a Content-Length (chunked)
+ * is refused when it crosses the limit: an upload by {@link MultipartBodies}, with this problem, while it
+ * fits {@code quarkus.rest.input-buffer-size}; past that, and for JSON bodies, by Quarkus itself at
+ * {@code quarkus.http.limits.max-body-size} (a 413 without a body, and the connection closed).
  */
 @ApplicationScoped
 public class UploadLimitFilter {
@@ -26,7 +23,7 @@ public class UploadLimitFilter {
     private final long maxBytes;
     private final String body;
 
-    public UploadLimitFilter(UploadedImage uploads, ObjectMapper json) throws JsonProcessingException {
+    public UploadLimitFilter(MultipartBodies uploads, ObjectMapper json) throws JsonProcessingException {
         this.maxBytes = uploads.maxBytes();
         this.body = json.writeValueAsString(ApiException.tooLarge(
                 "the request body is over the limit of " + maxBytes + " bytes (rag.upload.max-size)").problem());
@@ -37,12 +34,15 @@ public class UploadLimitFilter {
         router.route().order(-100).failureHandler(this::answeredClientError);
     }
 
-    /** A 4xx failure after the answer was sent: the client has its problem already; nothing to log. */
+    /**
+     * A failure after a 413 was sent: the HTTP layer cut off a body sent without a Content-Length at
+     * {@code quarkus.http.limits.max-body-size}, answered 413 and closes the connection; reading that body, and
+     * answering it again, then fail. The client has its answer; nothing to log as a server error.
+     */
     private void answeredClientError(RoutingContext context) {
-        if (context.failure() instanceof WebApplicationException e && e.getResponse().getStatus() >= 400
-                && e.getResponse().getStatus() < 500 && context.response().ended()) {
-            LOG.debugf("request to %s failed again after its %d answer was sent", context.normalizedPath(),
-                    e.getResponse().getStatus());
+        if (context.response().ended() && context.response().getStatusCode() == 413) {
+            LOG.debugf("request to %s failed after its 413 answer was sent: %s", context.normalizedPath(),
+                    context.failure());
             return;
         }
         context.next();

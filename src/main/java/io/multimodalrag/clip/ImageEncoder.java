@@ -79,11 +79,6 @@ public class ImageEncoder {
                 .description("Images per vision-tower run").register(registry);
     }
 
-    /** Embeds one uploaded file; the file is read on the worker pool. */
-    public Uni<float[]> encode(Path imageFile) {
-        return Uni.createFrom().completionStage(() -> queue().submit(() -> readFile(imageFile)));
-    }
-
     /**
      * Embeds one image. Concurrent requests are coalesced into one vision-tower run
      * ({@link ImageBatchQueue}); a full queue fails the Uni with a

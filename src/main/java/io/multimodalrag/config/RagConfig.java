@@ -125,6 +125,13 @@ public interface RagConfig {
         /** Largest accepted upload; larger ones get 413. */
         @WithDefault("20M")
         MemorySize maxSize();
+
+        /**
+         * Most bytes of upload bodies held in memory at once, from their first byte until their answer is
+         * sent (queued for the encoder included); an upload that would go over it gets 503 with Retry-After.
+         */
+        @WithDefault("256M")
+        MemorySize maxBuffered();
     }
 
     /** The knowledge base loaded at start-up. */

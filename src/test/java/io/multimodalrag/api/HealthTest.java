@@ -4,6 +4,8 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
 
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +44,18 @@ class HealthTest {
                 .body("paths.'/v1/search/text'.post.requestBody.content.'application/json'.schema.'$ref'",
                         equalTo("#/components/schemas/TextSearchRequest"))
                 .body("components.schemas.TextSearchRequest.required", hasItem("query"))
-                .body("paths.'/v1/embeddings/text'.post.summary", containsString("Embed one or more texts"));
+                .body("paths.'/v1/embeddings/text'.post.summary", containsString("Embed one or more texts"))
+                .body("paths.'/v1/search'.post.requestBody.content.'multipart/form-data'.schema.'$ref'",
+                        equalTo("#/components/schemas/ImageSearchForm"))
+                .body("components.schemas.ImageSearchForm.properties.image.format", equalTo("binary"))
+                .body("components.schemas.ImageSearchForm.required", equalTo(java.util.List.of("image")))
+                .body("paths.'/v1/ask'.post.requestBody.content.'multipart/form-data'.schema.'$ref'",
+                        equalTo("#/components/schemas/AskForm"))
+                .body("components.schemas.AskForm.required", hasItem("question"))
+                .body("paths.'/v1/images'.post.requestBody.content.'multipart/form-data'.schema.'$ref'",
+                        equalTo("#/components/schemas/NewImageForm"))
+                .body("paths.'/v1/embeddings/image'.post.requestBody.content.'multipart/form-data'.schema.'$ref'",
+                        equalTo("#/components/schemas/ImageEmbeddingForm"))
+                .body("components.schemas", not(hasKey("MultipartForm")));
     }
 }

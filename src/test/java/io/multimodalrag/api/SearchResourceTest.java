@@ -16,6 +16,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.response.ValidatableResponse;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -162,6 +163,32 @@ class SearchResourceTest {
             assertTrue(response.body().contains("urn:multimodal-rag:problem:payload-too-large"), response.body());
             assertTrue(response.body().contains("rag.upload.max-size"), response.body());
             Thread.sleep(500); // the rest of the upload, which the server still reads and drops
+            assertFalse(logs.text().contains(" ERROR "), logs.text());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/search", "/v1/search/text"})
+    void aChunkedBodyPastTheInputBufferIsCutOffWithA413AndNoServerError(String path) throws Exception {
+        // Past quarkus.rest.input-buffer-size a body is streamed, and Quarkus itself answers 413 (without a
+        // problem body) and closes the connection at quarkus.http.limits.max-body-size; the failed read that
+        // follows inside the service is the client's doing, not a server error.
+        boolean upload = path.equals("/v1/search");
+        byte[] head = (upload ? "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.jpg\"\r\n\r\n"
+                : "{\"query\": \"").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = Arrays.copyOf(head, head.length + 40 * 1024 * 1024);
+        Arrays.fill(body, head.length, body.length, (byte) 'a');
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + path))
+                .header("Content-Type", upload ? "multipart/form-data; boundary=b" : "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
+        try (CapturedLogs logs = CapturedLogs.start()) {
+            try {
+                HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+                assertEquals(413, response.statusCode());
+            } catch (IOException closedWhileSending) {
+                // The connection closed before the client read the answer.
+            }
+            Thread.sleep(500);
             assertFalse(logs.text().contains(" ERROR "), logs.text());
         }
     }

@@ -1,0 +1,172 @@
+package io.multimodalrag.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.multimodalrag.config.RagConfig;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.ext.MessageBodyReader;
+import jakarta.ws.rs.ext.Provider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Type;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * The photo uploads: {@code multipart/form-data} bodies read into memory and split in place
+ * ({@link MultipartForm}), the body of the resource methods that take a photo.
+ *
+ * <p>Quarkus REST's own form handling ({@code @RestForm} parameters) parses the body byte by byte on a
+ * worker thread and writes every file part to a temporary file, which the service then reads back: about
+ * a millisecond and two thread hops of a lone request's 25. Read as an entity instead, a body up to
+ * {@code quarkus.rest.input-buffer-size} is collected on the event loop, and this reader splits it there.
+ *
+ * <p>Two limits keep memory bounded: one body may be at most {@code rag.upload.max-size} (413; a declared
+ * length over it is refused before a byte is read, by {@link UploadLimitFilter}, a chunked body when it
+ * crosses it), and all upload bodies held at once, from their first byte until their answer is sent, at
+ * most {@code rag.upload.max-buffered} (503 with Retry-After). A body with a Content-Length reserves it
+ * before a byte is read; one sent without (chunked) reserves its size once it has arrived, so while it
+ * arrives only the per-body limit bounds it.
+ */
+@Provider
+@Consumes(MediaType.MULTIPART_FORM_DATA)
+@ApplicationScoped
+public class MultipartBodies implements MessageBodyReader<MultipartForm> {
+
+    /** The OpenAPI description of the {@code image} part of the forms. */
+    static final String IMAGE_PART = "the photo: JPEG, PNG, WebP, GIF or BMP, at most rag.upload.max-size";
+
+    private static final String BUSY = "too many uploads are being received at once (rag.upload.max-buffered); retry shortly";
+
+    private final long maxBytes;
+    private final long maxBuffered;
+    private final long maxFieldBytes;
+    private final AtomicLong buffered = new AtomicLong();
+    private final String busy;
+    private final String tooLarge;
+    private final CurrentVertxRequest request;
+
+    public MultipartBodies(RagConfig config, ObjectMapper json, MeterRegistry registry, CurrentVertxRequest request)
+            throws JsonProcessingException {
+        this.request = request;
+        this.maxBytes = config.upload().maxSize().asLongValue();
+        this.maxBuffered = config.upload().maxBuffered().asLongValue();
+        this.maxFieldBytes = textFieldLimit();
+        this.busy = json.writeValueAsString(ApiException.busy(BUSY).problem());
+        this.tooLarge = "the request body is over the limit of " + maxBytes + " bytes (rag.upload.max-size)";
+        Gauge.builder("rag.upload.buffered", buffered, AtomicLong::get).baseUnit("bytes")
+                .description("Bytes reserved by upload bodies, from their first byte until their answer is sent")
+                .register(registry);
+    }
+
+    /** The limit of one text field of a form, {@code quarkus.http.limits.max-form-attribute-size}. */
+    static long textFieldLimit() {
+        return ConfigProvider.getConfig().getOptionalValue("quarkus.http.limits.max-form-attribute-size", MemorySize.class)
+                .map(MemorySize::asLongValue).orElse(2048L);
+    }
+
+    /** The largest accepted body, {@code rag.upload.max-size}. */
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    /** Bytes reserved now. */
+    long buffered() {
+        return buffered.get();
+    }
+
+    @Override
+    public boolean isReadable(Class<?> type, Type genericType, Annotation[] annotations, MediaType mediaType) {
+        return type == MultipartForm.class;
+    }
+
+    @Override
+    public MultipartForm readFrom(Class<MultipartForm> type, Type genericType, Annotation[] annotations,
+            MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+        // In memory already in the usual case; past quarkus.rest.input-buffer-size a blocking stream on a worker,
+        // which Quarkus cuts off past quarkus.http.limits.max-body-size (ProblemMapper keeps that quiet).
+        byte[] body = entity.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+        if (body.length > maxBytes) {
+            throw ApiException.tooLarge(tooLarge);
+        }
+        if (headers.getFirst("Content-Length") == null && !reserve(request.getCurrent(), body.length)) {
+            throw ApiException.busy(BUSY);
+        }
+        return MultipartForm.parse(body, headers.getFirst("Content-Type"));
+    }
+
+    /** The bytes of the form's {@code image} part, or a 400 problem. */
+    byte[] image(MultipartForm form) {
+        if (form == null) {
+            throw ApiException.badField("the body is empty; send the photo as -F image=@photo.jpg");
+        }
+        return form.part("image").map(MultipartForm.Part::bytes).orElseThrow(() -> ApiException.badField(
+                "the multipart part 'image' is missing; send the photo as -F image=@photo.jpg"));
+    }
+
+    /** A text field of the form: absent as null; over the field limit a 413 problem. */
+    String text(MultipartForm form, String name) {
+        return form.part(name).map(part -> {
+            if (part.length() > maxFieldBytes) {
+                throw ApiException.tooLarge("the form field '" + name + "' has " + part.length()
+                        + " bytes; each text field of a form may have at most " + maxFieldBytes
+                        + " bytes (quarkus.http.limits.max-form-attribute-size)");
+            }
+            return part.text();
+        }).orElse(null);
+    }
+
+    void register(@Observes Router router) {
+        // After UploadLimitFilter (-100), which refuses a declared length over the limit; before the REST layer.
+        router.route().order(-99).handler(this::reserveDeclared);
+    }
+
+    /** Reserves a declared body's bytes, or refuses it with 503 before reading it. */
+    private void reserveDeclared(RoutingContext context) {
+        HttpServerRequest request = context.request();
+        long declared = declaredLength(request.getHeader("Content-Length"));
+        if (declared < 0 || !isMultipartForm(request.getHeader("Content-Type")) || reserve(context, declared)) {
+            context.next();
+            return;
+        }
+        context.response().setStatusCode(503).putHeader("Content-Type", Problem.MEDIA_TYPE)
+                .putHeader("Retry-After", "1").putHeader("Connection", "close").end(busy);
+    }
+
+    /** Reserves {@code bytes} until the exchange ends, if the budget has room. */
+    private boolean reserve(RoutingContext context, long bytes) {
+        if (buffered.addAndGet(bytes) > maxBuffered && bytes > 0) {
+            buffered.addAndGet(-bytes);
+            return false;
+        }
+        context.addEndHandler(ended -> buffered.addAndGet(-bytes));
+        return true;
+    }
+
+    static boolean isMultipartForm(String contentType) {
+        return contentType != null && contentType.regionMatches(true, 0, "multipart/form-data", 0, 19);
+    }
+
+    private static long declaredLength(String header) {
+        if (header == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package io.multimodalrag.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Upload bodies received in memory ({@link MultipartBodies}): the ways clients send them, and the bound on
+ * how many bytes of them the service holds at once ({@code rag.upload.max-buffered}, 1 MiB here).
+ */
+@QuarkusTest
+@TestProfile(MultipartBodiesTest.SmallBudget.class)
+class MultipartBodiesTest {
+
+    public static class SmallBudget implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("rag.upload.max-buffered", "1M");
+        }
+    }
+
+    private static final String BOUNDARY = "test-boundary-7f3a";
+
+    @Inject
+    MultipartBodies bodies;
+
+    @BeforeEach
+    void ready() {
+        ServiceReadiness.awaitStartupFinished();
+    }
+
+    private static byte[] form(byte[] image, String imageDisposition, String... fields) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; " + imageDisposition
+                + "\r\nContent-Type: image/jpeg\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(image);
+        for (int i = 0; i < fields.length; i += 2) {
+            body.writeBytes(("\r\n--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + fields[i] + "\"\r\n\r\n"
+                    + fields[i + 1]).getBytes(StandardCharsets.UTF_8));
+        }
+        body.writeBytes(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        return body.toByteArray();
+    }
+
+    private static HttpRequest.Builder post(String path) {
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + path))
+                .header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY).timeout(Duration.ofSeconds(30));
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) throws Exception {
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Waits for the held bytes to return to zero: a body is released when its exchange ends, just after the answer. */
+    private void assertNothingHeld() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (bodies.buffered() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, bodies.buffered());
+    }
+
+    @Test
+    void aChunkedUploadIsAnsweredLikeOneWithALength() throws Exception {
+        byte[] body = form(TestImages.knowledgeBaseImage("chelsea-cat.jpg"), "name=\"image\"; filename=\"cat.jpg\"", "k", "1");
+        HttpResponse<String> response = send(post("/v1/search")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build());
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(response.body().contains("\"id\":\"chelsea-cat\""), response.body());
+        assertNothingHeld();
+    }
+
+    @Test
+    void aClientThatWaitsFor100ContinueGetsIt() throws Exception {
+        byte[] body = form(TestImages.knowledgeBaseImage("motorcycle.jpg"), "name=\"image\"; filename=\"m.jpg\"");
+        // HTTP/1.1: the JDK client cannot wait for 100 while it offers an upgrade to HTTP/2.
+        HttpResponse<String> response = send(post("/v1/search").version(HttpClient.Version.HTTP_1_1).expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(response.body().contains("\"id\":\"motorcycle\""), response.body());
+    }
+
+    @Test
+    void anImagePartSentWithoutAFileNameIsStillThePhoto() throws Exception {
+        // curl -F 'image=<photo.jpg' sends the file's bytes as a plain field.
+        byte[] body = form(TestImages.knowledgeBaseImage("motorcycle.jpg"), "name=\"image\"");
+        HttpResponse<String> response = send(post("/v1/search").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(response.body().contains("\"id\":\"motorcycle\""), response.body());
+    }
+
+    @Test
+    void aMalformedBodyIsA400ThatSaysSo() {
+        given().contentType("multipart/form-data; boundary=" + BOUNDARY)
+                .body(("--" + BOUNDARY + "\r\nContent-Dispo").getBytes(StandardCharsets.US_ASCII))
+                .when().post("/v1/search").then().statusCode(400).contentType(Problem.MEDIA_TYPE)
+                .body("detail", equalTo("malformed multipart/form-data body: "
+                        + "the body ends inside the headers of a part (was the upload cut short?)"));
+    }
+
+    @Test
+    void anUploadOverTheBudgetIsA503WithRetryAfterAndTheNextOneWorks() throws Exception {
+        byte[] big = form(new byte[1536 * 1024], "name=\"image\"; filename=\"big.jpg\"");
+        given().contentType("multipart/form-data; boundary=" + BOUNDARY).body(big).when().post("/v1/search").then()
+                .statusCode(503).contentType(Problem.MEDIA_TYPE).header("Retry-After", "1")
+                .body("type", equalTo("urn:multimodal-rag:problem:busy"))
+                .body("detail", equalTo("too many uploads are being received at once (rag.upload.max-buffered); retry shortly"));
+        assertNothingHeld();
+        given().multiPart("image", "cat.jpg", TestImages.knowledgeBaseImage("chelsea-cat.jpg")).multiPart("k", "1")
+                .when().post("/v1/search").then().statusCode(200).body("results", hasSize(1));
+        assertNothingHeld();
+    }
+
+    @Test
+    void aChunkedUploadGrowingOverTheBudgetIsA503() throws Exception {
+        byte[] head = ("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.jpg\"\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] body = java.util.Arrays.copyOf(head, head.length + 1536 * 1024);
+        HttpResponse<String> response = send(post("/v1/search")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build());
+        assertEquals(503, response.statusCode(), response.body());
+        assertTrue(response.body().contains("rag.upload.max-buffered"), response.body());
+        assertNothingHeld();
+    }
+
+    @Test
+    void aClientThatHangsUpHalfwayReleasesWhatItSent() throws Exception {
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/search HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500000\r\n"
+                    + "Content-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[100_000]);
+            out.flush();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (bodies.buffered() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(500_000, bodies.buffered(), "a body with a Content-Length reserves it whole");
+        }
+        assertNothingHeld();
+    }
+
+    @Test
+    void theHeldBytesAreAMetric() throws Exception {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("rag_upload_buffered_bytes"), metrics);
+    }
+}
