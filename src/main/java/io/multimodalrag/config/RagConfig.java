@@ -127,10 +127,11 @@ public interface RagConfig {
         MemorySize maxSize();
 
         /**
-         * Most bytes of upload bodies held in memory at once, from their first byte until their answer is
-         * sent (queued for the encoder included); an upload that would go over it gets 503 with Retry-After.
+         * Most bytes of upload bodies held in memory at once, until their answers are sent (queued for the
+         * encoder included); an upload that would go over it gets 503 with Retry-After, before it is read when
+         * it declares its length. They live on the heap, beside the images being decoded.
          */
-        @WithDefault("256M")
+        @WithDefault("128M")
         MemorySize maxBuffered();
     }
 
