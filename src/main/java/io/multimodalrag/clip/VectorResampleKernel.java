@@ -10,11 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * AVX2). Linked against {@code jdk.incubator.vector}, so only {@link ResampleKernel#fastestAvailable()} creates it,
  * by name, once it has seen that the module is loaded.
  * <ul>
- *   <li><b>Horizontal</b>: one output sample's taps are consecutive source pixels, so they are loaded as one vector
- *       (two or more for strong downscales), split into red, green and blue lanes, multiplied by the tap weights
- *       (zero past the last tap) and summed across lanes. Loading whole vectors reads a little past the last tap,
- *       into the next row at the right edge, which the zero weights cancel; only where a vector would run past the
- *       end of the image does a sample fall back to the scalar loop.</li>
+ *   <li><b>Horizontal</b>: a vector holds one tap of as many adjacent output samples as it has lanes: each lane
+ *       gathers its sample's source pixel for that tap and multiplies it by its weight (zero past the sample's last
+ *       tap), so a group of samples takes one gather and three multiply-adds per tap and is stored whole, with no
+ *       sum across lanes (three such reductions per sample made up nine tenths of the pass before). Columns past the
+ *       last whole group, and a last row whose gathers would run past the image, are done the scalar way.</li>
  *   <li><b>Vertical</b>: one output row is a weighted sum of whole source rows, so a vector of adjacent columns
  *       takes one multiply-add per tap; columns beyond the last whole vector are done one by one.</li>
  * </ul>
@@ -37,40 +37,55 @@ final class VectorResampleKernel implements ResampleKernel {
     public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
                            int outOffset, int plane) {
         int outWidth = columns.count();
-        // The weights again, each column's padded with zeros to whole vectors.
-        int stride = (columns.stride() + LANES - 1) / LANES * LANES;
-        int[] padded = new int[outWidth * stride];
-        for (int column = 0; column < outWidth; column++) {
-            System.arraycopy(columns.weights(), columns.weightIndex(column), padded, column * stride, columns.size(column));
-        }
         int[] starts = columns.starts();
         int[] sizes = columns.sizes();
-        for (int y = firstRow, o = outOffset; y < endRow; y++) {
+        int stride = columns.stride();
+        int groups = outWidth / LANES;
+        // The weights of each group of LANES output columns, tap by tap: lane i holds column i's weight for that
+        // tap, zero past its last one. A group runs as many taps as its longest column has.
+        int[] groupTaps = new int[groups];
+        int[] transposed = new int[groups * stride * LANES];
+        int reach = 0; // past the furthest pixel a group's loads touch, from the row's start
+        for (int group = 0; group < groups; group++) {
+            for (int lane = 0; lane < LANES; lane++) {
+                int column = group * LANES + lane;
+                groupTaps[group] = Math.max(groupTaps[group], sizes[column]);
+                for (int tap = 0; tap < sizes[column]; tap++) {
+                    transposed[(group * stride + tap) * LANES + lane] = columns.weights()[columns.weightIndex(column) + tap];
+                }
+            }
+            for (int lane = 0; lane < LANES; lane++) {
+                reach = Math.max(reach, starts[group * LANES + lane] + groupTaps[group]);
+            }
+        }
+        for (int y = firstRow, o = outOffset; y < endRow; y++, o += outWidth) {
             int rowStart = y * width;
-            for (int column = 0; column < outWidth; column++, o++) {
-                int source = rowStart + starts[column];
-                int taps = sizes[column];
-                int weightIndex = column * stride;
-                if (source + (taps + LANES - 1) / LANES * LANES > pixels.length) {
-                    // A whole vector would run past the image: this pixel the scalar way.
-                    ScalarResampleKernel.horizontalSample(pixels, source, taps, padded, weightIndex, out, o, plane);
-                    continue;
+            int column = 0;
+            if (rowStart + reach <= pixels.length) {
+                for (int group = 0; group < groups; group++, column += LANES) {
+                    IntVector reds = IntVector.broadcast(SPECIES, PillowBicubicResampler.HALF);
+                    IntVector greens = reds;
+                    IntVector blues = reds;
+                    for (int tap = 0, w = group * stride * LANES; tap < groupTaps[group]; tap++, w += LANES) {
+                        // Lane i: the pixel at column i's start + tap.
+                        IntVector pixel = IntVector.fromArray(SPECIES, pixels, rowStart + tap, starts, column);
+                        IntVector weight = IntVector.fromArray(SPECIES, transposed, w);
+                        reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
+                        greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
+                        blues = blues.add(pixel.and(0xFF).mul(weight));
+                    }
+                    reds.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                            .intoArray(out, o + column);
+                    greens.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                            .intoArray(out, plane + o + column);
+                    blues.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                            .intoArray(out, 2 * plane + o + column);
                 }
-                IntVector reds = IntVector.zero(SPECIES);
-                IntVector greens = IntVector.zero(SPECIES);
-                IntVector blues = IntVector.zero(SPECIES);
-                for (int tap = 0; tap < taps; tap += LANES) {
-                    IntVector pixel = IntVector.fromArray(SPECIES, pixels, source + tap);
-                    IntVector weight = IntVector.fromArray(SPECIES, padded, weightIndex + tap);
-                    reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
-                    greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
-                    blues = blues.add(pixel.and(0xFF).mul(weight));
-                }
-                out[o] = PillowBicubicResampler.clip8(PillowBicubicResampler.HALF + reds.reduceLanes(VectorOperators.ADD));
-                out[plane + o] = PillowBicubicResampler.clip8(
-                        PillowBicubicResampler.HALF + greens.reduceLanes(VectorOperators.ADD));
-                out[2 * plane + o] = PillowBicubicResampler.clip8(
-                        PillowBicubicResampler.HALF + blues.reduceLanes(VectorOperators.ADD));
+            }
+            for (; column < outWidth; column++) {
+                // Columns past the last whole group, and a last row whose loads would run past the image.
+                ScalarResampleKernel.horizontalSample(pixels, rowStart + starts[column], sizes[column], columns.weights(),
+                        columns.weightIndex(column), out, o + column, plane);
             }
         }
     }
