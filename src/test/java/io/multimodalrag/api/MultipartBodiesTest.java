@@ -72,6 +72,12 @@ class MultipartBodiesTest {
         return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A POST to /v1/search without a Content-Length: the JDK client sends a body of unknown length in chunks. */
+    private static HttpResponse<String> sendChunked(byte[] body) throws Exception {
+        return send(post("/v1/search").POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
+                .build());
+    }
+
     /** Waits for the held bytes to return to zero: a body is released when its exchange ends, just after the answer. */
     private void assertNothingHeld() throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
@@ -84,8 +90,7 @@ class MultipartBodiesTest {
     @Test
     void aChunkedUploadIsAnsweredLikeOneWithALength() throws Exception {
         byte[] body = form(TestImages.knowledgeBaseImage("chelsea-cat.jpg"), "name=\"image\"; filename=\"cat.jpg\"", "k", "1");
-        HttpResponse<String> response = send(post("/v1/search")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build());
+        HttpResponse<String> response = sendChunked(body);
         assertEquals(200, response.statusCode(), response.body());
         assertTrue(response.body().contains("\"id\":\"chelsea-cat\""), response.body());
         assertNothingHeld();
@@ -134,11 +139,7 @@ class MultipartBodiesTest {
 
     @Test
     void aChunkedUploadGrowingOverTheBudgetIsA503() throws Exception {
-        byte[] head = ("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.jpg\"\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII);
-        byte[] body = java.util.Arrays.copyOf(head, head.length + 1536 * 1024);
-        HttpResponse<String> response = send(post("/v1/search")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build());
+        HttpResponse<String> response = sendChunked(form(new byte[1536 * 1024], "name=\"image\"; filename=\"big.jpg\""));
         assertEquals(503, response.statusCode(), response.body());
         assertTrue(response.body().contains("rag.upload.max-buffered"), response.body());
         assertNothingHeld();
