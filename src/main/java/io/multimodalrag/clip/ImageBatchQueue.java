@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -93,13 +92,13 @@ final class ImageBatchQueue implements AutoCloseable {
     }
 
     /**
-     * Queues one image; {@code imageBytes} is called on the worker pool (it may read a file).
+     * Queues one image, decoded and preprocessed on the worker pool.
      *
-     * @return the L2-normalised embedding, or the image's own failure ({@code ImageDecodingException},
-     *         {@code UncheckedIOException}), or the run's failure
+     * @return the L2-normalised embedding, or the image's own failure ({@code ImageDecodingException}), or the
+     *         run's failure
      * @throws RejectedExecutionException when the queue is full or closed
      */
-    CompletableFuture<float[]> submit(Supplier<byte[]> imageBytes) {
+    CompletableFuture<float[]> submit(byte[] imageBytes) {
         Request request = new Request(imageBytes);
         synchronized (lock) {
             if (closed) {
@@ -138,7 +137,7 @@ final class ImageBatchQueue implements AutoCloseable {
 
     private void prepare(Group group, Request request, FloatBuffer target, Executor helper) {
         try {
-            preparation.prepare(request.imageBytes.get(), target, helper);
+            preparation.prepare(request.imageBytes, target, helper);
         } catch (RuntimeException | Error e) {
             request.failure = e;
         }
@@ -278,12 +277,12 @@ final class ImageBatchQueue implements AutoCloseable {
 
     /** One image's request: where its bytes come from, and its outcome. */
     private static final class Request {
-        final Supplier<byte[]> imageBytes;
+        final byte[] imageBytes;
         final CompletableFuture<float[]> result = new CompletableFuture<>();
         /** Set by the preparing worker before it counts the request as prepared (under the lock). */
         Throwable failure;
 
-        Request(Supplier<byte[]> imageBytes) {
+        Request(byte[] imageBytes) {
             this.imageBytes = imageBytes;
         }
     }

@@ -85,7 +85,7 @@ public class ImageEncoder {
      * {@link java.util.concurrent.RejectedExecutionException} (503).
      */
     public Uni<float[]> encode(byte[] imageBytes) {
-        return Uni.createFrom().completionStage(() -> queue().submit(() -> imageBytes));
+        return Uni.createFrom().completionStage(() -> queue().submit(imageBytes));
     }
 
     /** The batch queue of the loaded model, or a {@link ModelUnavailableException}. */

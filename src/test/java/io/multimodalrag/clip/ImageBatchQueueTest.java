@@ -79,12 +79,12 @@ class ImageBatchQueueTest {
     void requestsArrivingDuringARunShareTheNextRun() throws Exception {
         FakeTower tower = new FakeTower();
         try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
-            CompletableFuture<float[]> first = queue.submit(() -> new byte[] {1});
+            CompletableFuture<float[]> first = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
             List<CompletableFuture<float[]>> next = new ArrayList<>();
             for (int i = 2; i <= 6; i++) {
                 byte value = (byte) i;
-                next.add(queue.submit(() -> new byte[] {value}));
+                next.add(queue.submit(new byte[] {value}));
             }
             tower.releaseFirstRun.countDown();
 
@@ -101,11 +101,11 @@ class ImageBatchQueueTest {
         FakeTower tower = new FakeTower();
         try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 3, 0, 64)) {
             List<CompletableFuture<float[]>> all = new ArrayList<>();
-            all.add(queue.submit(() -> new byte[] {1}));
+            all.add(queue.submit(new byte[] {1}));
             await(tower.firstRunEntered);
             for (int i = 2; i <= 8; i++) {
                 byte value = (byte) i;
-                all.add(queue.submit(() -> new byte[] {value}));
+                all.add(queue.submit(new byte[] {value}));
             }
             tower.releaseFirstRun.countDown();
             for (int i = 0; i < all.size(); i++) {
@@ -119,11 +119,11 @@ class ImageBatchQueueTest {
     void anUndecodableImageFailsAloneAndItsBatchMatesGetTheirOwnPixels() throws Exception {
         FakeTower tower = new FakeTower();
         try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
-            queue.submit(() -> new byte[] {1});
+            queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
-            CompletableFuture<float[]> before = queue.submit(() -> new byte[] {7});
-            CompletableFuture<float[]> bad = queue.submit(() -> new byte[0]);
-            CompletableFuture<float[]> after = queue.submit(() -> new byte[] {9});
+            CompletableFuture<float[]> before = queue.submit(new byte[] {7});
+            CompletableFuture<float[]> bad = queue.submit(new byte[0]);
+            CompletableFuture<float[]> after = queue.submit(new byte[] {9});
             tower.releaseFirstRun.countDown();
 
             assertArrayEquals(new float[] {7}, before.get(5, TimeUnit.SECONDS));
@@ -140,13 +140,13 @@ class ImageBatchQueueTest {
         FakeTower tower = new FakeTower();
         try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
             tower.failure = new IllegalStateException("ONNX Runtime failed to embed 1 image(s): out of memory");
-            CompletableFuture<float[]> failed = queue.submit(() -> new byte[] {1});
+            CompletableFuture<float[]> failed = queue.submit(new byte[] {1});
             tower.releaseFirstRun.countDown();
             CompletionException failure = assertThrows(CompletionException.class, failed::join);
             assertSame(tower.failure, failure.getCause());
 
             tower.failure = null;
-            assertArrayEquals(new float[] {2}, queue.submit(() -> new byte[] {2}).get(5, TimeUnit.SECONDS));
+            assertArrayEquals(new float[] {2}, queue.submit(new byte[] {2}).get(5, TimeUnit.SECONDS));
         }
     }
 
@@ -164,15 +164,15 @@ class ImageBatchQueueTest {
         };
         Executor pool = command -> DIRECT.execute(command);
         try (ImageBatchQueue queue = new ImageBatchQueue(recording, tower, pool, FLOATS, 16, 0, 64)) {
-            CompletableFuture<float[]> lone = queue.submit(() -> new byte[] {1});
+            CompletableFuture<float[]> lone = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
-            CompletableFuture<float[]> duringRun = queue.submit(() -> new byte[] {2});
-            CompletableFuture<float[]> besideIt = queue.submit(() -> new byte[] {3});
+            CompletableFuture<float[]> duringRun = queue.submit(new byte[] {2});
+            CompletableFuture<float[]> besideIt = queue.submit(new byte[] {3});
             tower.releaseFirstRun.countDown();
             lone.get(5, TimeUnit.SECONDS);
             duringRun.get(5, TimeUnit.SECONDS);
             besideIt.get(5, TimeUnit.SECONDS);
-            CompletableFuture<float[]> aloneAgain = queue.submit(() -> new byte[] {4});
+            CompletableFuture<float[]> aloneAgain = queue.submit(new byte[] {4});
             aloneAgain.get(5, TimeUnit.SECONDS);
         }
         assertEquals(Map.of((byte) 1, pool, (byte) 2, RangeSplit.SEQUENTIAL, (byte) 3, RangeSplit.SEQUENTIAL,
@@ -183,11 +183,11 @@ class ImageBatchQueueTest {
     void aFullQueueRejectsAtOnce() throws Exception {
         FakeTower tower = new FakeTower();
         try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 1, 0, 1)) {
-            CompletableFuture<float[]> running = queue.submit(() -> new byte[] {1});
+            CompletableFuture<float[]> running = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
-            CompletableFuture<float[]> inNextBatch = queue.submit(() -> new byte[] {2});
-            CompletableFuture<float[]> waiting = queue.submit(() -> new byte[] {3});
-            assertThrows(RejectedExecutionException.class, () -> queue.submit(() -> new byte[] {4}));
+            CompletableFuture<float[]> inNextBatch = queue.submit(new byte[] {2});
+            CompletableFuture<float[]> waiting = queue.submit(new byte[] {3});
+            assertThrows(RejectedExecutionException.class, () -> queue.submit(new byte[] {4}));
             tower.releaseFirstRun.countDown();
 
             assertArrayEquals(new float[] {1}, running.get(5, TimeUnit.SECONDS));
@@ -228,7 +228,7 @@ class ImageBatchQueueTest {
                     counted, workers, floats, 16, 5_000_000, 64)) {
                 List<CompletableFuture<float[]>> batched = new ArrayList<>();
                 for (byte[] image : images) {
-                    batched.add(queue.submit(() -> image));
+                    batched.add(queue.submit(image));
                 }
                 for (int i = 0; i < images.size(); i++) {
                     assertArrayEquals(single.get(i), batched.get(i).get(30, TimeUnit.SECONDS), 1e-5f, "image " + i);
