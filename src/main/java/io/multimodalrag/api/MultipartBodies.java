@@ -39,6 +39,9 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * most {@code rag.upload.max-buffered} (503 with Retry-After). A body with a Content-Length reserves it
  * before a byte is read; one sent without (chunked) reserves its size once it has arrived, so while it
  * arrives only the per-body limit bounds it.
+ *
+ * <p>Each resource describes its form for OpenAPI with a record ({@code @RequestBody} with
+ * {@code @Schema(implementation = ...)}); the records are never instantiated.
  */
 @Provider
 @Consumes(MediaType.MULTIPART_FORM_DATA)
