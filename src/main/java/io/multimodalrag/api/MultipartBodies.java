@@ -51,6 +51,7 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
     /** The OpenAPI description of the {@code image} part of the forms. */
     static final String IMAGE_PART = "the photo: JPEG, PNG, WebP, GIF or BMP, at most rag.upload.max-size";
 
+    private static final String EMPTY = "the body is empty; send the photo as -F image=@photo.jpg";
     private static final String BUSY = "too many uploads are being received at once (rag.upload.max-buffered); retry shortly";
 
     private final long maxBytes;
@@ -104,6 +105,9 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         if (body.length > maxBytes) {
             throw ApiException.tooLarge(tooLarge);
         }
+        if (body.length == 0) {
+            throw ApiException.badField(EMPTY);
+        }
         if (headers.getFirst("Content-Length") == null && !reserve(request.getCurrent(), body.length)) {
             throw ApiException.busy(BUSY);
         }
@@ -113,7 +117,7 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
     /** The bytes of the form's {@code image} part, or a 400 problem. */
     byte[] image(MultipartForm form) {
         if (form == null) {
-            throw ApiException.badField("the body is empty; send the photo as -F image=@photo.jpg");
+            throw ApiException.badField(EMPTY);
         }
         return form.part("image").map(MultipartForm.Part::bytes).orElseThrow(() -> ApiException.badField(
                 "the multipart part 'image' is missing; send the photo as -F image=@photo.jpg"));

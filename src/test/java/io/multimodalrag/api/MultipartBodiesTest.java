@@ -125,6 +125,13 @@ class MultipartBodiesTest {
     }
 
     @Test
+    void anEmptyBodyIsA400() {
+        given().contentType("multipart/form-data; boundary=" + BOUNDARY).body(new byte[0]).when().post("/v1/search")
+                .then().statusCode(400).contentType(Problem.MEDIA_TYPE)
+                .body("detail", equalTo("the body is empty; send the photo as -F image=@photo.jpg"));
+    }
+
+    @Test
     void anUploadOverTheBudgetIsA503WithRetryAfterAndTheNextOneWorks() throws Exception {
         byte[] big = form(new byte[1536 * 1024], "name=\"image\"; filename=\"big.jpg\"");
         given().contentType("multipart/form-data; boundary=" + BOUNDARY).body(big).when().post("/v1/search").then()
