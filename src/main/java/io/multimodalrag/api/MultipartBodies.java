@@ -86,6 +86,11 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         return maxBytes;
     }
 
+    /** The detail of the 413 answer to a body over {@code rag.upload.max-size}. */
+    String tooLargeDetail() {
+        return tooLarge;
+    }
+
     /** Bytes reserved now. */
     long buffered() {
         return buffered.get();
@@ -166,7 +171,8 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         return contentType != null && contentType.regionMatches(true, 0, "multipart/form-data", 0, 19);
     }
 
-    private static long declaredLength(String header) {
+    /** A Content-Length header's value; -1 when there is none or it is not a number. */
+    static long declaredLength(String header) {
         if (header == null) {
             return -1;
         }

@@ -12,7 +12,6 @@ import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.UnknownEntryException;
-import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -44,9 +42,7 @@ public class ProblemMapper {
 
     public ProblemMapper(AdminTokenIdentityProvider adminTokens, MultipartBodies uploads) {
         this.adminTokens = adminTokens;
-        long fieldBytes = ConfigProvider.getConfig()
-                .getOptionalValue("quarkus.http.limits.max-form-attribute-size", MemorySize.class)
-                .map(MemorySize::asLongValue).orElse(2048L);
+        long fieldBytes = MultipartBodies.textFieldLimit();
         this.tooLargeDetail = "the request is over a size limit: the body may be at most " + uploads.maxBytes()
                 + " bytes (rag.upload.max-size) and each text field of a form at most " + fieldBytes + " bytes";
     }

@@ -25,8 +25,7 @@ public class UploadLimitFilter {
 
     public UploadLimitFilter(MultipartBodies uploads, ObjectMapper json) throws JsonProcessingException {
         this.maxBytes = uploads.maxBytes();
-        this.body = json.writeValueAsString(ApiException.tooLarge(
-                "the request body is over the limit of " + maxBytes + " bytes (rag.upload.max-size)").problem());
+        this.body = json.writeValueAsString(ApiException.tooLarge(uploads.tooLargeDetail()).problem());
     }
 
     void register(@Observes Router router) {
@@ -49,20 +48,11 @@ public class UploadLimitFilter {
     }
 
     private void limit(RoutingContext context) {
-        String length = context.request().getHeader("Content-Length");
-        if (length != null && declaredLength(length) > maxBytes) {
+        if (MultipartBodies.declaredLength(context.request().getHeader("Content-Length")) > maxBytes) {
             context.response().setStatusCode(413).putHeader("Content-Type", Problem.MEDIA_TYPE)
                     .putHeader("Connection", "close").end(body);
             return;
         }
         context.next();
-    }
-
-    private static long declaredLength(String header) {
-        try {
-            return Long.parseLong(header.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
     }
 }
