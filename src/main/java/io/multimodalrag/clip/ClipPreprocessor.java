@@ -1,6 +1,7 @@
 package io.multimodalrag.clip;
 
 import io.multimodalrag.image.RangeSplit;
+import io.multimodalrag.image.RowReceiver;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.awt.image.SinglePixelPackedSampleModel;
@@ -109,9 +110,64 @@ public final class ClipPreprocessor {
         int[] cropped = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, width, height,
                 geometry.resizedWidth(), geometry.resizedHeight(),
                 geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length), helper);
+        normalise(cropped, target);
+    }
 
-        // 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order
-        // (precomputed per sample value), then one bulk copy into the tensor.
+    /**
+     * A preprocessing that takes the image's rows while it is being decoded ({@code ImageDecoder.decodeRows}): the
+     * resize's horizontal pass runs on each batch of rows as it arrives, and {@link RowPass#finish} does the rest.
+     * For one image, on the thread that decodes it.
+     */
+    public RowPass rowPass() {
+        return new RowPass();
+    }
+
+    /** See {@link #rowPass()}. */
+    public final class RowPass implements RowReceiver {
+        private PillowBicubicResampler.WindowResize resize;
+        private int[] cropped;
+
+        private RowPass() {
+        }
+
+        @Override
+        public Region begin(int width, int height) {
+            if (resize != null) {
+                throw new IllegalStateException("a RowPass preprocesses one image; ask rowPass() for another");
+            }
+            ClipCropGeometry geometry = ClipCropGeometry.of(width, height, imageSize);
+            cropped = croppedScratch.atLeast(tensorLength());
+            resize = new PillowBicubicResampler.WindowResize(kernel, width, height, geometry.resizedWidth(),
+                    geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, cropped);
+            return new Region(resize.firstRow(), resize.endRow(), resize.firstColumn(), resize.endColumn());
+        }
+
+        @Override
+        public void rows(int[] pixels, int width, int from, int to) {
+            resize.firstPass(pixels, from, from, to);
+        }
+
+        /**
+         * Once every row has arrived: the vertical pass and the normalisation, written like
+         * {@link #preprocess(BufferedImage, FloatBuffer)} at {@code target}'s position.
+         */
+        public void finish(FloatBuffer target) {
+            if (resize == null) {
+                throw new IllegalStateException("no image has been decoded into this RowPass");
+            }
+            if (target.remaining() < tensorLength()) {
+                throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
+                        + imageSize + "×" + imageSize + " image needs " + tensorLength());
+            }
+            normalise(resize.secondPass(), target);
+        }
+    }
+
+    /**
+     * 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order (precomputed
+     * per sample value), then one bulk copy into the tensor.
+     */
+    private void normalise(int[] cropped, FloatBuffer target) {
         int plane = imageSize * imageSize;
         float[] values = valuesScratch.get();
         for (int channel = 0; channel < CHANNELS; channel++) {

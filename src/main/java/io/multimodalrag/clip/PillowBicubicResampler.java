@@ -65,54 +65,116 @@ final class PillowBicubicResampler {
     static int[] resizeWindowPlanar(ResampleKernel kernel, int[] pixels, int width, int height, int newWidth,
                                     int newHeight, int left, int top, int windowWidth, int windowHeight, int[] out,
                                     Executor helper) {
-        if (out.length < CHANNELS * windowWidth * windowHeight) {
-            throw new IllegalArgumentException("out holds " + out.length + " ints, fewer than 3 × " + windowWidth + " × "
-                    + windowHeight);
-        }
         if (pixels.length < (long) width * height) {
             throw new IllegalArgumentException("pixel array holds " + pixels.length + " values, fewer than "
                     + width + "×" + height + "; pass the image's full packed RGB array");
         }
-        if (left < 0 || top < 0 || windowWidth < 1 || windowHeight < 1
-                || left + windowWidth > newWidth || top + windowHeight > newHeight) {
-            throw new IllegalArgumentException("window " + windowWidth + "×" + windowHeight + " at (" + left + ", " + top
-                    + ") does not fit inside the resized " + newWidth + "×" + newHeight + " image; check the crop geometry");
-        }
-        boolean horizontal = newWidth != width;
-        boolean vertical = newHeight != height;
-
-        // The vertical coefficients say which source rows the horizontal pass has to produce.
-        Coefficients rows = vertical ? Coefficients.bicubic(height, newHeight, top, windowHeight) : null;
-        int firstRow = vertical ? rows.firstSource() : top;
-        int endRow = vertical ? rows.endSource() : top + windowHeight;
-
-        // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally; without a vertical pass
-        // that is the result
-        int[] stripe = vertical ? STRIPES.atLeast(CHANNELS * (endRow - firstRow) * windowWidth) : out;
-        if (horizontal) {
-            Coefficients columns = Coefficients.bicubic(width, newWidth, left, windowWidth);
-            int plane = (endRow - firstRow) * windowWidth;
-            RangeSplit.run(helper, firstRow, endRow, MIN_SPLIT_ROWS, (from, to) -> kernel.horizontal(pixels, width,
-                    from, to, columns, stripe, (from - firstRow) * windowWidth, plane));
-        } else {
-            unpackColumns(pixels, width, firstRow, endRow, left, windowWidth, stripe);
-        }
-        if (vertical) {
-            // 3 × (windowHeight, windowWidth)
-            kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
-        }
-        return out;
+        WindowResize resize = new WindowResize(kernel, width, height, newWidth, newHeight, left, top, windowWidth,
+                windowHeight, out);
+        RangeSplit.run(helper, resize.firstRow(), resize.endRow(), MIN_SPLIT_ROWS,
+                (from, to) -> resize.firstPass(pixels, 0, from, to));
+        return resize.secondPass();
     }
 
-    /** Columns {@code left..left+count-1} of rows {@code firstRow..endRow-1} as three row-major planes. */
-    private static void unpackColumns(int[] pixels, int width, int firstRow, int endRow, int left, int count, int[] out) {
-        int plane = (endRow - firstRow) * count;
-        for (int y = firstRow, o = 0; y < endRow; y++) {
-            for (int i = y * width + left; i < y * width + left + count; i++, o++) {
-                int pixel = pixels[i];
-                out[o] = pixel >> 16 & 0xFF;
-                out[plane + o] = pixel >> 8 & 0xFF;
-                out[2 * plane + o] = pixel & 0xFF;
+    /**
+     * One window resize split into its two passes, so that the first can run on source rows as they are decoded
+     * ({@link io.multimodalrag.image.RowReceiver}): {@link #firstPass} once over every row of
+     * {@link #firstRow()}..{@link #endRow()}-1, in any order and from any threads, then {@link #secondPass()}.
+     */
+    static final class WindowResize {
+        private final ResampleKernel kernel;
+        private final int width;
+        private final Coefficients columns;
+        private final Coefficients rows;
+        private final int firstRow;
+        private final int endRow;
+        private final int left;
+        private final int windowWidth;
+        private final int[] stripe;
+        private final int[] out;
+
+        WindowResize(ResampleKernel kernel, int width, int height, int newWidth, int newHeight, int left, int top,
+                     int windowWidth, int windowHeight, int[] out) {
+            if (out.length < CHANNELS * windowWidth * windowHeight) {
+                throw new IllegalArgumentException("out holds " + out.length + " ints, fewer than 3 × " + windowWidth
+                        + " × " + windowHeight);
+            }
+            if (left < 0 || top < 0 || windowWidth < 1 || windowHeight < 1
+                    || left + windowWidth > newWidth || top + windowHeight > newHeight) {
+                throw new IllegalArgumentException("window " + windowWidth + "×" + windowHeight + " at (" + left + ", "
+                        + top + ") does not fit inside the resized " + newWidth + "×" + newHeight
+                        + " image; check the crop geometry");
+            }
+            this.kernel = kernel;
+            this.width = width;
+            this.left = left;
+            this.windowWidth = windowWidth;
+            this.out = out;
+            // A pass is skipped when its dimension does not change. The vertical coefficients say which source rows
+            // the horizontal pass has to produce.
+            this.columns = newWidth != width ? Coefficients.bicubic(width, newWidth, left, windowWidth) : null;
+            this.rows = newHeight != height ? Coefficients.bicubic(height, newHeight, top, windowHeight) : null;
+            this.firstRow = rows != null ? rows.firstSource() : top;
+            this.endRow = rows != null ? rows.endSource() : top + windowHeight;
+            // 3 × (endRow - firstRow, windowWidth): source rows, already resampled horizontally; without a vertical
+            // pass that is the result
+            this.stripe = rows != null ? STRIPES.atLeast(CHANNELS * (endRow - firstRow) * windowWidth) : out;
+        }
+
+        /** The first source row the result reads. */
+        int firstRow() {
+            return firstRow;
+        }
+
+        /** One past the last source row the result reads. */
+        int endRow() {
+            return endRow;
+        }
+
+        /** The first source column the result reads. */
+        int firstColumn() {
+            return columns != null ? columns.firstSource() : left;
+        }
+
+        /** One past the last source column the result reads. */
+        int endColumn() {
+            return columns != null ? columns.endSource() : left + windowWidth;
+        }
+
+        /**
+         * The horizontal pass (or, without one, the window's columns) of source rows {@code from..to-1}, which
+         * {@code pixels} holds packed 0xRRGGBB from row {@code rowBase} on, {@code width} per row. Calls for
+         * disjoint rows write disjoint parts of the stripe, so two threads may make them at once.
+         */
+        void firstPass(int[] pixels, int rowBase, int from, int to) {
+            int plane = (endRow - firstRow) * windowWidth;
+            int offset = (from - firstRow) * windowWidth;
+            if (columns != null) {
+                kernel.horizontal(pixels, width, from - rowBase, to - rowBase, columns, stripe, offset, plane);
+            } else {
+                unpackColumns(pixels, rowBase, from, to, offset, plane);
+            }
+        }
+
+        /** The vertical pass over the stripe, once every row has had its first pass; returns the window. */
+        int[] secondPass() {
+            if (rows != null) {
+                // 3 × (windowHeight, windowWidth)
+                kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
+            }
+            return out;
+        }
+
+        /** Columns {@code left..left+windowWidth-1} of rows {@code from..to-1} into the stripe's three planes. */
+        private void unpackColumns(int[] pixels, int rowBase, int from, int to, int offset, int plane) {
+            for (int y = from, o = offset; y < to; y++) {
+                int rowStart = (y - rowBase) * width + left;
+                for (int i = rowStart; i < rowStart + windowWidth; i++, o++) {
+                    int pixel = pixels[i];
+                    stripe[o] = pixel >> 16 & 0xFF;
+                    stripe[plane + o] = pixel >> 8 & 0xFF;
+                    stripe[2 * plane + o] = pixel & 0xFF;
+                }
             }
         }
     }

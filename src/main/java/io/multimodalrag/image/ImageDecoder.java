@@ -103,8 +103,61 @@ public final class ImageDecoder {
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
+        return guarded(format, () -> decodeSupported(bytes, format, pixels, helper));
+    }
+
+    /**
+     * Decodes a sequential YCbCr JPEG without EXIF rotation (what cameras, phones and image tools write by default)
+     * into {@code receiver} while libjpeg is still decoding: each batch of finished rows of the receiver's region is
+     * handed over as packed RGB, by {@code helper} when one is given (it follows libjpeg a few rows behind), else by
+     * this thread ({@link JpegRowStream}). The rows have the pixels that {@link #decode(byte[])} gives.
+     *
+     * @return false, having decoded nothing and called nothing, for every other image (other formats, progressive,
+     *         CMYK or grey JPEGs, rotated ones, damaged ones): decode those with {@link #decode}, which also says what
+     *         is wrong with a damaged one
+     * @throws ImageDecodingException when the JPEG turns out to be corrupt, truncated or too large while decoding
+     */
+    public boolean decodeRows(byte[] bytes, RowReceiver receiver, Executor helper) {
+        if (bytes == null || ImageFormat.sniff(bytes).orElse(null) != ImageFormat.JPEG) {
+            return false;
+        }
+        JpegStructure jpeg = JpegStructure.scan(bytes);
+        if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes) != ExifOrientation.NORMAL) {
+            return false;
+        }
+        return guarded(ImageFormat.JPEG, () -> streamRows(bytes, receiver, helper));
+    }
+
+    private boolean streamRows(byte[] bytes, RowReceiver receiver, Executor helper) throws IOException {
+        ImageReader reader = JpegRowStream.newReader();
+        if (reader == null) {
+            return false;
+        }
+        TruncationWarnings warnings = new TruncationWarnings();
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(input, false, true);
+            reader.addIIOReadWarningListener(warnings);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            // Header sizes first: a decompression bomb is refused before any pixel memory is allocated.
+            checkPixelCount(width, height);
+            if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
+                return false; // beyond one array; decode() says what to do about it
+            }
+            JpegRowStream.decode(reader, width, height, receiver, helper);
+            if (warnings.sawTruncation) {
+                throw truncated(ImageFormat.JPEG);
+            }
+            return true;
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** Runs a decoding step, turning whatever the readers throw into an {@link ImageDecodingException}. */
+    private static <T> T guarded(ImageFormat format, DecodingStep<T> step) {
         try {
-            return decodeSupported(bytes, format, pixels, helper);
+            return step.run();
         } catch (ImageDecodingException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -116,6 +169,11 @@ public final class ImageDecoder {
         } catch (StackOverflowError e) {
             throw undecodable(format, e);
         }
+    }
+
+    @FunctionalInterface
+    private interface DecodingStep<T> {
+        T run() throws IOException;
     }
 
     private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels, Executor helper)

@@ -6,8 +6,12 @@ package io.multimodalrag.image;
  *
  * @param colorSpace the colour space of the stored components, by libjpeg's rules
  * @param complete   true when a scan starts and an EOI marker follows it; false for a truncated file
+ * @param streamable true for the common photo: sequential (baseline or extended, Huffman, 8-bit) YCbCr that every
+ *                   decoder recognises as such (a JFIF marker, an Adobe marker saying YCbCr, or component ids 1, 2, 3
+ *                   and no Adobe marker). libjpeg then delivers each row once and finally, top to bottom, so the rows
+ *                   can be used while later ones are decoded ({@link JpegRowStream}).
  */
-record JpegStructure(ColorSpace colorSpace, boolean complete) {
+record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable) {
 
     /** libjpeg's {@code jpeg_color_space} guesses (jdapimin.c {@code default_decompress_parms}). */
     enum ColorSpace {
@@ -20,9 +24,14 @@ record JpegStructure(ColorSpace colorSpace, boolean complete) {
     private static final int EOI = 0xD9;
     private static final int APP0 = 0xE0;
     private static final int APP14 = 0xEE;
+    /** Baseline and extended sequential DCT, Huffman-coded. */
+    private static final int SOF0 = 0xC0;
+    private static final int SOF1 = 0xC1;
 
     static JpegStructure scan(byte[] bytes) {
         int components = -1;
+        int frameMarker = -1;
+        int precision = -1;
         int[] componentIds = new int[3];
         boolean jfif = false;
         int adobeTransform = -1;
@@ -53,6 +62,8 @@ record JpegStructure(ColorSpace colorSpace, boolean complete) {
                 break;
             }
             if (isStartOfFrame(marker) && length >= 8) {
+                frameMarker = marker;
+                precision = bytes[data] & 0xFF;
                 components = bytes[data + 5] & 0xFF;
                 for (int i = 0; i < Math.min(components, 3) && data + 6 + 3 * i < end; i++) {
                     componentIds[i] = bytes[data + 6 + 3 * i] & 0xFF;
@@ -69,7 +80,12 @@ record JpegStructure(ColorSpace colorSpace, boolean complete) {
         }
         // Entropy-coded data escapes every 0xFF, so an FF D9 after the first scan can only be the real EOI.
         boolean complete = scanStart >= 0 && lastEndOfImage(bytes) > scanStart;
-        return new JpegStructure(colorSpace(components, componentIds, jfif, adobeTransform), complete);
+        ColorSpace colorSpace = colorSpace(components, componentIds, jfif, adobeTransform);
+        boolean plainYCbCr = jfif || adobeTransform == 1
+                || adobeTransform < 0 && componentIds[0] == 1 && componentIds[1] == 2 && componentIds[2] == 3;
+        boolean streamable = colorSpace == ColorSpace.YCBCR && plainYCbCr && precision == 8
+                && (frameMarker == SOF0 || frameMarker == SOF1);
+        return new JpegStructure(colorSpace, complete, streamable);
     }
 
     private static ColorSpace colorSpace(int components, int[] ids, boolean jfif, int adobeTransform) {
