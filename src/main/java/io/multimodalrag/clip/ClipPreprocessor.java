@@ -7,6 +7,7 @@ import java.awt.image.DataBufferInt;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.nio.FloatBuffer;
+import java.util.BitSet;
 import java.util.concurrent.Executor;
 
 /**
@@ -114,20 +115,36 @@ public final class ClipPreprocessor {
     }
 
     /**
-     * A preprocessing that takes the image's rows while it is being decoded ({@code ImageDecoder.decodeRows}): the
-     * resize's horizontal pass runs on each batch of rows as it arrives, and {@link RowPass#finish} does the rest.
-     * For one image, on the thread that decodes it.
+     * A preprocessing into {@code target} (at its position, like {@link #preprocess(BufferedImage, FloatBuffer)}) that
+     * takes the image's rows while it is being decoded ({@code ImageDecoder.decodeRows}): each batch of rows gets the
+     * resize's horizontal pass as it arrives, and every output row whose source rows have all arrived gets the
+     * vertical pass and the normalisation at once, so that little is left for {@link RowPass#finish()} when the
+     * last row comes. For one image.
+     *
+     * @throws IllegalArgumentException when {@code target} has no room for a (3, S, S) tensor
      */
-    public RowPass rowPass() {
-        return new RowPass();
+    public RowPass rowPass(FloatBuffer target) {
+        if (target.remaining() < tensorLength()) {
+            throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
+                    + imageSize + "×" + imageSize + " image needs " + tensorLength());
+        }
+        return new RowPass(target);
     }
 
-    /** See {@link #rowPass()}. */
+    /** See {@link #rowPass(FloatBuffer)}. */
     public final class RowPass implements RowReceiver {
+        private final FloatBuffer target;
+        private final int base;
         private PillowBicubicResampler.WindowResize resize;
-        private int[] cropped;
+        // Guarded by this: which source rows of the region have had their first pass, how far that is unbroken from
+        // the region's first row, and the output rows claimed for the second pass so far.
+        private BitSet arrived;
+        private int unbroken;
+        private int claimedOutput;
 
-        private RowPass() {
+        private RowPass(FloatBuffer target) {
+            this.target = target;
+            this.base = target.position();
         }
 
         @Override
@@ -136,30 +153,70 @@ public final class ClipPreprocessor {
                 throw new IllegalStateException("a RowPass preprocesses one image; ask rowPass() for another");
             }
             ClipCropGeometry geometry = ClipCropGeometry.of(width, height, imageSize);
-            cropped = croppedScratch.atLeast(tensorLength());
             resize = new PillowBicubicResampler.WindowResize(kernel, width, height, geometry.resizedWidth(),
-                    geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, cropped);
+                    geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize,
+                    croppedScratch.atLeast(tensorLength()));
+            arrived = new BitSet(resize.endRow() - resize.firstRow());
+            unbroken = resize.firstRow();
             return new Region(resize.firstRow(), resize.endRow(), resize.firstColumn(), resize.endColumn());
         }
 
         @Override
         public void rows(int[] pixels, int width, int from, int to) {
             resize.firstPass(pixels, from, from, to);
+            int ready;
+            int claimedFrom;
+            synchronized (this) {
+                arrived.set(from - resize.firstRow(), to - resize.firstRow());
+                unbroken = resize.firstRow() + arrived.nextClearBit(unbroken - resize.firstRow());
+                claimedFrom = claimedOutput;
+                ready = claimedFrom;
+                while (ready < imageSize && resize.sourceEnd(ready) <= unbroken) {
+                    ready++;
+                }
+                claimedOutput = ready;
+            }
+            finishRows(claimedFrom, ready);
         }
 
         /**
-         * Once every row has arrived: the vertical pass and the normalisation, written like
-         * {@link #preprocess(BufferedImage, FloatBuffer)} at {@code target}'s position.
+         * Once every row has arrived (decodeRows returned true): the output rows not done yet, and the target's
+         * position moved past the tensor.
          */
-        public void finish(FloatBuffer target) {
+        public void finish() {
             if (resize == null) {
                 throw new IllegalStateException("no image has been decoded into this RowPass");
             }
-            if (target.remaining() < tensorLength()) {
-                throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
-                        + imageSize + "×" + imageSize + " image needs " + tensorLength());
+            int from;
+            synchronized (this) {
+                if (unbroken < resize.endRow()) {
+                    throw new IllegalStateException("rows " + unbroken + ".." + (resize.endRow() - 1)
+                            + " have not all arrived");
+                }
+                from = claimedOutput;
+                claimedOutput = imageSize;
             }
-            normalise(resize.secondPass(), target);
+            finishRows(from, imageSize);
+            target.position(base + tensorLength());
+        }
+
+        /** Vertical pass and normalisation of output rows from..to-1, written straight into the target. */
+        private void finishRows(int from, int to) {
+            if (from >= to) {
+                return;
+            }
+            resize.secondPass(from, to);
+            int[] cropped = resize.window();
+            int plane = imageSize * imageSize;
+            float[] values = new float[(to - from) * imageSize];
+            for (int channel = 0; channel < CHANNELS; channel++) {
+                float[] table = normalised[channel];
+                int first = channel * plane + from * imageSize;
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = table[cropped[first + i]];
+                }
+                target.put(base + first, values, 0, values.length);
+            }
         }
     }
 

@@ -70,7 +70,7 @@ public class ImageEncoder {
         // Where an image's time goes, for operators sizing the pool and comparing variants: decode and
         // preprocess per image (worker pool), one vision-tower run per batch (any batch size).
         this.decodeTimer = Timer.builder("rag.image.decode")
-                .description("Decoding one uploaded or stored image (for most JPEGs with the resize's first pass, which overlaps it)")
+                .description("Decoding one uploaded or stored image (for most JPEGs with most of the resize, which overlaps it)")
                 .register(registry);
         this.preprocessTimer = Timer.builder("rag.image.preprocess")
                 .description("Resizing, cropping and normalising one decoded image into the model's input").register(registry);
@@ -123,13 +123,13 @@ public class ImageEncoder {
      */
     private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
         long start = System.nanoTime();
-        ClipPreprocessor.RowPass rows = pre.rowPass();
+        ClipPreprocessor.RowPass rows = pre.rowPass(slot);
         if (decoder.decodeRows(bytes, rows, helper)) {
-            // A sequential YCbCr JPEG, most photos: the resize's horizontal pass ran on its rows while libjpeg decoded
-            // the next ones (on the helper for a lone image), and is counted as decoding; the vertical pass is left.
+            // A sequential YCbCr JPEG, most photos: the resize ran on its rows while libjpeg decoded the next ones (on
+            // the helper for a lone image) and is counted as decoding; the last output rows are left.
             long decoded = System.nanoTime();
             decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
-            rows.finish(slot);
+            rows.finish();
             preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
             return;
         }

@@ -85,6 +85,8 @@ final class PillowBicubicResampler {
         private final ResampleKernel kernel;
         private final int width;
         private final Coefficients columns;
+        /** The horizontal pass over {@link #columns}, prepared once for all of the image's calls. */
+        private final ResampleKernel.HorizontalPass horizontal;
         private final Coefficients rows;
         private final int firstRow;
         private final int endRow;
@@ -113,6 +115,7 @@ final class PillowBicubicResampler {
             // A pass is skipped when its dimension does not change. The vertical coefficients say which source rows
             // the horizontal pass has to produce.
             this.columns = newWidth != width ? Coefficients.bicubic(width, newWidth, left, windowWidth) : null;
+            this.horizontal = columns != null ? kernel.horizontalPass(columns) : null;
             this.rows = newHeight != height ? Coefficients.bicubic(height, newHeight, top, windowHeight) : null;
             this.firstRow = rows != null ? rows.firstSource() : top;
             this.endRow = rows != null ? rows.endSource() : top + windowHeight;
@@ -150,10 +153,42 @@ final class PillowBicubicResampler {
             int plane = (endRow - firstRow) * windowWidth;
             int offset = (from - firstRow) * windowWidth;
             if (columns != null) {
-                kernel.horizontal(pixels, width, from - rowBase, to - rowBase, columns, stripe, offset, plane);
+                horizontal.run(pixels, width, from - rowBase, to - rowBase, stripe, offset, plane);
             } else {
                 unpackColumns(pixels, rowBase, from, to, offset, plane);
             }
+        }
+
+        /**
+         * One past the last source row that output row {@code row} of the window reads: once the first pass has
+         * covered every source row before it, {@link #secondPass(int, int)} can compute that output row.
+         */
+        int sourceEnd(int row) {
+            return rows != null ? rows.start(row) + rows.size(row) : firstRow + row + 1;
+        }
+
+        /**
+         * The vertical pass of output rows {@code from..to-1} (nothing without one: the first pass wrote the window),
+         * once the first pass has covered their source rows ({@link #sourceEnd}); disjoint calls may run at once.
+         */
+        void secondPass(int from, int to) {
+            if (rows == null) {
+                return;
+            }
+            int inPlane = (endRow - firstRow) * windowWidth;
+            int outPlane = rows.count() * windowWidth;
+            for (int channel = 0; channel < CHANNELS; channel++) {
+                for (int row = from; row < to; row++) {
+                    kernel.verticalRow(stripe, channel * inPlane + (rows.start(row) - firstRow) * windowWidth,
+                            windowWidth, rows.size(row), rows.weights(), rows.weightIndex(row), out,
+                            channel * outPlane + row * windowWidth);
+                }
+            }
+        }
+
+        /** The window: three planes of windowWidth × windowHeight samples, complete after the second pass. */
+        int[] window() {
+            return out;
         }
 
         /** The vertical pass over the stripe, once every row has had its first pass; returns the window. */

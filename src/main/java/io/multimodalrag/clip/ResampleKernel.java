@@ -34,8 +34,22 @@ interface ResampleKernel {
      * samples go to {@code out[outOffset + (y - firstRow) × columns.count() + column]}, green and blue
      * {@code plane} and {@code 2 × plane} further on.
      */
-    void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out, int outOffset,
-                    int plane);
+    default void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
+                            int outOffset, int plane) {
+        horizontalPass(columns).run(pixels, width, firstRow, endRow, out, outOffset, plane);
+    }
+
+    /**
+     * The horizontal pass for {@code columns}, made ready once for many calls on a few rows each (an image's rows
+     * as they are decoded): the vector kernel lays the taps out per group of lanes here rather than per call.
+     */
+    HorizontalPass horizontalPass(Coefficients columns);
+
+    /** {@link #horizontal(int[], int, int, int, Coefficients, int[], int, int)} with its columns fixed; thread-safe. */
+    @FunctionalInterface
+    interface HorizontalPass {
+        void run(int[] pixels, int width, int firstRow, int endRow, int[] out, int outOffset, int plane);
+    }
 
     /**
      * Resample.c's {@code ImagingResampleVertical_8bpc}.

@@ -13,6 +13,12 @@ final class ScalarResampleKernel implements ResampleKernel {
     }
 
     @Override
+    public HorizontalPass horizontalPass(Coefficients columns) {
+        return (pixels, width, firstRow, endRow, out, outOffset, plane) ->
+                horizontal(pixels, width, firstRow, endRow, columns, out, outOffset, plane);
+    }
+
+    @Override
     public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
                            int outOffset, int plane) {
         int outWidth = columns.count();

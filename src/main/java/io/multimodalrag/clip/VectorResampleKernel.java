@@ -34,58 +34,81 @@ final class VectorResampleKernel implements ResampleKernel {
     }
 
     @Override
-    public void horizontal(int[] pixels, int width, int firstRow, int endRow, Coefficients columns, int[] out,
-                           int outOffset, int plane) {
-        int outWidth = columns.count();
-        int[] starts = columns.starts();
-        int[] sizes = columns.sizes();
-        int stride = columns.stride();
-        int groups = outWidth / LANES;
-        // The weights of each group of LANES output columns, tap by tap: lane i holds column i's weight for that
-        // tap, zero past its last one. A group runs as many taps as its longest column has.
-        int[] groupTaps = new int[groups];
-        int[] transposed = new int[groups * stride * LANES];
-        int reach = 0; // past the furthest pixel a group's loads touch, from the row's start
-        for (int group = 0; group < groups; group++) {
-            for (int lane = 0; lane < LANES; lane++) {
-                int column = group * LANES + lane;
-                groupTaps[group] = Math.max(groupTaps[group], sizes[column]);
-                for (int tap = 0; tap < sizes[column]; tap++) {
-                    transposed[(group * stride + tap) * LANES + lane] = columns.weights()[columns.weightIndex(column) + tap];
-                }
-            }
-            for (int lane = 0; lane < LANES; lane++) {
-                reach = Math.max(reach, starts[group * LANES + lane] + groupTaps[group]);
-            }
-        }
-        for (int y = firstRow, o = outOffset; y < endRow; y++, o += outWidth) {
-            int rowStart = y * width;
-            int column = 0;
-            if (rowStart + reach <= pixels.length) {
-                for (int group = 0; group < groups; group++, column += LANES) {
-                    IntVector reds = IntVector.broadcast(SPECIES, PillowBicubicResampler.HALF);
-                    IntVector greens = reds;
-                    IntVector blues = reds;
-                    for (int tap = 0, w = group * stride * LANES; tap < groupTaps[group]; tap++, w += LANES) {
-                        // Lane i: the pixel at column i's start + tap.
-                        IntVector pixel = IntVector.fromArray(SPECIES, pixels, rowStart + tap, starts, column);
-                        IntVector weight = IntVector.fromArray(SPECIES, transposed, w);
-                        reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
-                        greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
-                        blues = blues.add(pixel.and(0xFF).mul(weight));
+    public HorizontalPass horizontalPass(Coefficients columns) {
+        return new GroupedColumns(columns);
+    }
+
+    /** The taps of each group of {@code LANES} output columns, transposed once: lane i holds column i's weight. */
+    private static final class GroupedColumns implements HorizontalPass {
+        private final Coefficients columns;
+        private final int groups;
+        /** Per group, the taps its longest column has: the group runs that many. */
+        private final int[] groupTaps;
+        /** Per group and tap, LANES weights, zero past a column's last tap. */
+        private final int[] transposed;
+        /** Past the furthest pixel a group's loads touch, from the row's start. */
+        private final int reach;
+
+        GroupedColumns(Coefficients columns) {
+            this.columns = columns;
+            int[] starts = columns.starts();
+            int[] sizes = columns.sizes();
+            int stride = columns.stride();
+            this.groups = columns.count() / LANES;
+            this.groupTaps = new int[groups];
+            this.transposed = new int[groups * stride * LANES];
+            int furthest = 0;
+            for (int group = 0; group < groups; group++) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    int column = group * LANES + lane;
+                    groupTaps[group] = Math.max(groupTaps[group], sizes[column]);
+                    for (int tap = 0; tap < sizes[column]; tap++) {
+                        transposed[(group * stride + tap) * LANES + lane] =
+                                columns.weights()[columns.weightIndex(column) + tap];
                     }
-                    reds.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
-                            .intoArray(out, o + column);
-                    greens.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
-                            .intoArray(out, plane + o + column);
-                    blues.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
-                            .intoArray(out, 2 * plane + o + column);
+                }
+                for (int lane = 0; lane < LANES; lane++) {
+                    furthest = Math.max(furthest, starts[group * LANES + lane] + groupTaps[group]);
                 }
             }
-            for (; column < outWidth; column++) {
-                // Columns past the last whole group, and a last row whose loads would run past the image.
-                ScalarResampleKernel.horizontalSample(pixels, rowStart + starts[column], sizes[column], columns.weights(),
-                        columns.weightIndex(column), out, o + column, plane);
+            this.reach = furthest;
+        }
+
+        @Override
+        public void run(int[] pixels, int width, int firstRow, int endRow, int[] out, int outOffset, int plane) {
+            int outWidth = columns.count();
+            int[] starts = columns.starts();
+            int[] sizes = columns.sizes();
+            int stride = columns.stride();
+            for (int y = firstRow, o = outOffset; y < endRow; y++, o += outWidth) {
+                int rowStart = y * width;
+                int column = 0;
+                if (rowStart + reach <= pixels.length) {
+                    for (int group = 0; group < groups; group++, column += LANES) {
+                        IntVector reds = IntVector.broadcast(SPECIES, PillowBicubicResampler.HALF);
+                        IntVector greens = reds;
+                        IntVector blues = reds;
+                        for (int tap = 0, w = group * stride * LANES; tap < groupTaps[group]; tap++, w += LANES) {
+                            // Lane i: the pixel at column i's start + tap.
+                            IntVector pixel = IntVector.fromArray(SPECIES, pixels, rowStart + tap, starts, column);
+                            IntVector weight = IntVector.fromArray(SPECIES, transposed, w);
+                            reds = reds.add(pixel.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(weight));
+                            greens = greens.add(pixel.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(weight));
+                            blues = blues.add(pixel.and(0xFF).mul(weight));
+                        }
+                        reds.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                                .intoArray(out, o + column);
+                        greens.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                                .intoArray(out, plane + o + column);
+                        blues.lanewise(VectorOperators.ASHR, PillowBicubicResampler.PRECISION_BITS).max(0).min(255)
+                                .intoArray(out, 2 * plane + o + column);
+                    }
+                }
+                for (; column < outWidth; column++) {
+                    // Columns past the last whole group, and a last row whose loads would run past the array.
+                    ScalarResampleKernel.horizontalSample(pixels, rowStart + starts[column], sizes[column],
+                            columns.weights(), columns.weightIndex(column), out, o + column, plane);
+                }
             }
         }
     }

@@ -51,6 +51,7 @@ final class JpegRowStream {
     /** The RGB buffer kept per thread, in bytes (2 megapixels); a larger picture gets a buffer of its own. */
     private static final int MAX_KEPT_BYTES = 6 << 20;
     private static final String JDK_READER = "com.sun.imageio.plugins.jpeg.JPEGImageReader";
+    private static final RgbPacker PACKER = RgbPacker.fastestAvailable();
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[0]);
     /** The provider of the JDK's own JPEG reader (libjpeg), or null on a JVM without it. */
     private static volatile ImageReaderSpi jdkProvider;
@@ -133,6 +134,14 @@ final class JpegRowStream {
         return srgb;
     }
 
+    /**
+     * Room for a chunk of rows and one row more: a vector loop that gathers a few pixels past a row's last one (with
+     * zero weights) stays vectorised on the chunk's last row too.
+     */
+    private static int[] chunkPixels(int width) {
+        return new int[(CHUNK_ROWS + 1) * width];
+    }
+
     private static byte[] buffer(int length) {
         if (length > MAX_KEPT_BYTES) {
             return new byte[length];
@@ -179,7 +188,7 @@ final class JpegRowStream {
 
         /** On the helper: hands rows over as libjpeg finishes them, until none are left. */
         void follow() {
-            int[] pixels = new int[CHUNK_ROWS * width];
+            int[] pixels = chunkPixels(width);
             follower = Thread.currentThread();
             try {
                 while (true) {
@@ -227,13 +236,9 @@ final class JpegRowStream {
         /** Rows from..to-1 of the region's columns, RGB bytes to 0xRRGGBB. */
         private void repack(int from, int to, int[] pixels) {
             int first = region.firstColumn();
-            int end = region.endColumn();
+            int count = region.endColumn() - first;
             for (int y = from; y < to; y++) {
-                int source = (y * width + first) * 3;
-                int target = (y - from) * width;
-                for (int x = first; x < end; x++, source += 3) {
-                    pixels[target + x] = (rgb[source] & 0xFF) << 16 | (rgb[source + 1] & 0xFF) << 8 | (rgb[source + 2] & 0xFF);
-                }
+                PACKER.pack(rgb, y * width + first, count, pixels, (y - from) * width + first);
             }
         }
 
@@ -278,7 +283,7 @@ final class JpegRowStream {
 
         private int[] ownPixels() {
             if (ownPixels == null) {
-                ownPixels = new int[CHUNK_ROWS * width];
+                ownPixels = chunkPixels(width);
             }
             return ownPixels;
         }

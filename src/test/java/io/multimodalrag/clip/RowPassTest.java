@@ -69,28 +69,39 @@ class RowPassTest {
         for (ClipPreprocessor pre : new ClipPreprocessor[] {vector, scalar}) {
             float[] expected = pre.preprocess(decoder.decode(bytes));
             for (Executor helper : new Executor[] {POOL, RangeSplit.SEQUENTIAL, command -> { }}) {
-                ClipPreprocessor.RowPass rows = pre.rowPass();
+                // At an offset in a batch buffer, as the encoder writes it, with guard values around it.
+                FloatBuffer batch = FloatBuffer.allocate(expected.length + 20);
+                for (int i = 0; i < batch.capacity(); i++) {
+                    batch.put(i, -7f);
+                }
+                batch.position(10);
+                ClipPreprocessor.RowPass rows = pre.rowPass(batch);
                 assertTrue(decoder.decodeRows(bytes, rows, helper), source + " is a sequential YCbCr JPEG");
+                rows.finish();
+                assertEquals(10 + expected.length, batch.position(), "the position moves past the tensor");
                 float[] actual = new float[expected.length];
-                rows.finish(FloatBuffer.wrap(actual));
+                batch.get(10, actual);
                 assertArrayEquals(expected, actual, source);
+                assertEquals(-7f, batch.get(9));
+                assertEquals(-7f, batch.get(10 + expected.length));
             }
         }
     }
 
     @Test
     void oneImagePerRowPass() {
-        ClipPreprocessor.RowPass rows = vector.rowPass();
-        assertThrows(IllegalStateException.class, () -> rows.finish(FloatBuffer.allocate(3 * 224 * 224)));
+        assertThrows(IllegalArgumentException.class, () -> vector.rowPass(FloatBuffer.allocate(10)));
+        ClipPreprocessor.RowPass rows = vector.rowPass(FloatBuffer.allocate(3 * 224 * 224));
+        assertThrows(IllegalStateException.class, rows::finish, "nothing decoded yet");
         rows.begin(640, 480);
         assertThrows(IllegalStateException.class, () -> rows.begin(640, 480));
-        assertThrows(IllegalArgumentException.class, () -> rows.finish(FloatBuffer.allocate(10)));
+        assertThrows(IllegalStateException.class, rows::finish, "rows missing");
     }
 
     /** The region asked for is what the centre crop of the resize reads: a landscape photo's middle columns. */
     @Test
     void asksOnlyForWhatTheCropReads() {
-        RowReceiver.Region region = vector.rowPass().begin(1024, 512);
+        RowReceiver.Region region = vector.rowPass(FloatBuffer.allocate(3 * 224 * 224)).begin(1024, 512);
         assertEquals(0, region.firstRow());
         assertEquals(512, region.endRow());
         assertTrue(region.firstColumn() > 200 && region.endColumn() < 824, region.toString());
