@@ -1,47 +1,83 @@
 import io.multimodalrag.clip.ClipPreprocessor;
 import io.multimodalrag.image.ImageDecoder;
 import java.awt.image.BufferedImage;
+import java.lang.reflect.Method;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * CPU time of the two stages before the vision tower, one image after another on one thread: ImageDecoder.decode
- * and ClipPreprocessor.preprocess (224 × 224), over the given images, after WARMUP unmeasured rounds (so that the
- * JIT has compiled both), then ROUNDS measured ones. Only public API, so it runs against any build of the service.
+ * Time of the two stages before the vision tower, as ImageEncoder spends it, one image after another, over the given
+ * images, after WARMUP unmeasured rounds (so that the JIT has compiled both), then ROUNDS measured ones:
+ * <ul>
+ *   <li>{@code alone} (default): on one thread, as under load;</li>
+ *   <li>{@code lone}: with a second thread as helper, as a lone request on an idle service gets it (wall time).</li>
+ * </ul>
+ * A build that has ImageDecoder.decodeRows streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass (decode
+ * then counts the resize that overlaps it, preprocess what is left); other images, and builds without it, go through
+ * ImageDecoder.decode and ClipPreprocessor.preprocess (224 × 224). Found by reflection, so that the same source runs
+ * against any build of the service.
  *
- *   java -cp CLASSES:LIBS [--add-modules=jdk.incubator.vector] bench/encode/PipelineStages.java WARMUP ROUNDS IMAGE...
+ *   java -cp CLASSES:LIBS [--add-modules=jdk.incubator.vector] bench/encode/PipelineStages.java WARMUP ROUNDS [alone|lone] IMAGE...
  *
- * Prints one JSON line: mean milliseconds per image for each stage, for JPEGs and for all images.
+ * Prints one JSON line: mean milliseconds per image for each stage, for JPEGs and for all images, and how many
+ * images were streamed.
  */
 public final class PipelineStages {
 
     public static void main(String[] args) throws Exception {
         int warmup = Integer.parseInt(args[0]);
         int rounds = Integer.parseInt(args[1]);
+        int first = 2;
+        boolean lone = false;
+        if (args[2].equals("alone") || args[2].equals("lone")) {
+            lone = args[2].equals("lone");
+            first = 3;
+        }
         List<byte[]> images = new ArrayList<>();
         List<Boolean> jpeg = new ArrayList<>();
-        for (int i = 2; i < args.length; i++) {
+        for (int i = first; i < args.length; i++) {
             images.add(Files.readAllBytes(Path.of(args[i])));
             jpeg.add(args[i].endsWith(".jpg") || args[i].endsWith(".jpeg"));
         }
         ImageDecoder decoder = new ImageDecoder(50_000_000);
         ClipPreprocessor preprocessor = new ClipPreprocessor(224);
         FloatBuffer tensor = FloatBuffer.allocate(3 * 224 * 224);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Streaming streaming = Streaming.find();
+        // As ImageEncoder: the pool for a lone image, else RangeSplit.SEQUENTIAL (no helper at all).
+        Executor helper = lone ? pool : streaming != null ? streaming.sequential : Runnable::run;
         long[] decode = new long[2];
         long[] preprocess = new long[2];
         int[] count = new int[2];
+        int streamed = 0;
         for (int round = 0; round < warmup + rounds; round++) {
             for (int i = 0; i < images.size(); i++) {
                 long t0 = System.nanoTime();
-                BufferedImage image = decoder.decode(images.get(i));
-                long t1 = System.nanoTime();
-                preprocessor.preprocess(image, tensor.clear());
+                Object rows = streaming == null ? null : streaming.rowPass.invoke(preprocessor, tensor.clear());
+                boolean stream = rows != null && (boolean) streaming.decodeRows.invoke(decoder, images.get(i), rows, helper);
+                long t1;
+                if (stream) {
+                    t1 = System.nanoTime();
+                    streaming.finish.invoke(rows);
+                } else {
+                    BufferedImage image = lone ? decoder.decode(images.get(i), int[]::new, helper) : decoder.decode(images.get(i));
+                    t1 = System.nanoTime();
+                    if (lone) {
+                        preprocessor.preprocess(image, tensor.clear(), helper);
+                    } else {
+                        preprocessor.preprocess(image, tensor.clear());
+                    }
+                }
                 long t2 = System.nanoTime();
                 if (round >= warmup) {
+                    streamed += stream && round == warmup ? 1 : 0;
                     for (int group = 0; group < 2; group++) {
                         if (group == 0 || jpeg.get(i)) {
                             decode[group] += t1 - t0;
@@ -52,9 +88,26 @@ public final class PipelineStages {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "{\"images\":%d,\"decodeMs\":%.3f,\"preprocessMs\":%.3f,"
-                        + "\"jpegDecodeMs\":%.3f,\"jpegPreprocessMs\":%.3f}%n", images.size(),
+        pool.shutdown();
+        System.out.printf(Locale.ROOT, "{\"images\":%d,\"streamed\":%d,\"decodeMs\":%.3f,\"preprocessMs\":%.3f,"
+                        + "\"jpegDecodeMs\":%.3f,\"jpegPreprocessMs\":%.3f}%n", images.size(), streamed,
                 decode[0] / 1e6 / count[0], preprocess[0] / 1e6 / count[0],
                 decode[1] / 1e6 / Math.max(1, count[1]), preprocess[1] / 1e6 / Math.max(1, count[1]));
+    }
+
+    /** ClipPreprocessor.rowPass, ImageDecoder.decodeRows, RowPass.finish and RangeSplit.SEQUENTIAL, where the build has them. */
+    private record Streaming(Method rowPass, Method decodeRows, Method finish, Executor sequential) {
+        static Streaming find() {
+            try {
+                Method rowPass = ClipPreprocessor.class.getMethod("rowPass", FloatBuffer.class);
+                Class<?> receiver = Class.forName("io.multimodalrag.image.RowReceiver");
+                Method decodeRows = ImageDecoder.class.getMethod("decodeRows", byte[].class, receiver, Executor.class);
+                Executor sequential = (Executor) Class.forName("io.multimodalrag.image.RangeSplit").getField("SEQUENTIAL")
+                        .get(null);
+                return new Streaming(rowPass, decodeRows, rowPass.getReturnType().getMethod("finish"), sequential);
+            } catch (ReflectiveOperationException e) {
+                return null;
+            }
+        }
     }
 }

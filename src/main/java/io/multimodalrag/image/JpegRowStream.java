@@ -11,6 +11,7 @@ import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.util.Iterator;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,12 +29,13 @@ import javax.imageio.spi.ImageReaderSpi;
  * Decodes a sequential YCbCr JPEG ({@link JpegStructure#streamable()}) with the JDK's libjpeg reader and hands its
  * rows to a {@link RowReceiver} while libjpeg decodes the next ones.
  *
- * <p>libjpeg converts YCbCr to RGB itself here (its SIMD code, the same fixed-point tables that
- * {@link JpegRasterConverter} copies, so the same values as Pillow) into an interleaved RGB buffer whose colour model
- * is the reader's own first choice (the embedded ICC profile's colour space, else sRGB), which keeps ImageIO's colour
- * management out exactly like {@code readRaster} does: no pixel is converted between colour spaces. The reader reports
- * each finished row to an update listener; rows of the receiver's region are repacked to {@code 0xRRGGBB} a few at a
- * time ({@value #CHUNK_ROWS}) and handed over:
+ * <p>The JDK's reader is used directly (TwelveMonkeys' wraps it and would make its own colour decisions). libjpeg
+ * converts YCbCr to RGB itself here (its SIMD code, the same fixed-point tables that {@link JpegRasterConverter}
+ * copies, so the same values as Pillow) into an interleaved RGB buffer in the file's own colour space (its embedded
+ * ICC profile's, else sRGB), the one destination the reader does not convert into: ImageIO's colour management stays
+ * out exactly as with {@code readRaster}. The reader reports each finished row to an update listener; rows of the
+ * receiver's region are packed to {@code 0xRRGGBB} ({@link RgbPacker}) a few at a time ({@value #CHUNK_ROWS}) and
+ * handed over:
  * <ul>
  *   <li>with a helper executor (a lone image on an idle pool), by the helper thread, which follows libjpeg a few rows
  *       behind; when decoding ends, the caller takes whatever rows are still unclaimed, so a helper that never starts
@@ -53,25 +55,22 @@ final class JpegRowStream {
     private static final String JDK_READER = "com.sun.imageio.plugins.jpeg.JPEGImageReader";
     private static final RgbPacker PACKER = RgbPacker.fastestAvailable();
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[0]);
-    /** The provider of the JDK's own JPEG reader (libjpeg), or null on a JVM without it. */
-    private static volatile ImageReaderSpi jdkProvider;
+    /** The provider of the JDK's own JPEG reader (libjpeg), empty on a JVM without it; null until looked up. */
+    private static volatile Optional<ImageReaderSpi> jdkProvider;
 
     private JpegRowStream() {
     }
 
     /** A new JDK JPEG reader, or null where the JVM has none (then the caller decodes the ordinary way). */
     static ImageReader newReader() throws IOException {
-        ImageReaderSpi provider = jdkProvider;
+        Optional<ImageReaderSpi> provider = jdkProvider;
         if (provider == null) {
             Iterator<ImageReaderSpi> providers = IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class,
                     spi -> JDK_READER.equals(((ImageReaderSpi) spi).getPluginClassName()), false);
-            if (!providers.hasNext()) {
-                return null;
-            }
-            provider = providers.next();
+            provider = providers.hasNext() ? Optional.of(providers.next()) : Optional.empty();
             jdkProvider = provider;
         }
-        return provider.createReaderInstance();
+        return provider.isPresent() ? provider.get().createReaderInstance() : null;
     }
 
     /**
@@ -174,6 +173,8 @@ final class JpegRowStream {
         private volatile Throwable failure;
         /** The helper while it follows libjpeg, for waking it; null otherwise. */
         private volatile Thread follower;
+        /** The thread that decodes (and creates this). */
+        private final Thread decoder = Thread.currentThread();
         /** The decoding thread's own repacking rows (the helper has its own). */
         private int[] ownPixels;
 
@@ -188,6 +189,11 @@ final class JpegRowStream {
 
         /** On the helper: hands rows over as libjpeg finishes them, until none are left. */
         void follow() {
+            if (Thread.currentThread() == decoder) {
+                // An executor that runs tasks on the caller (Runnable::run, CallerRunsPolicy): waiting here for rows
+                // would wait for decoding that has not started. The caller hands every row over after decoding.
+                return;
+            }
             int[] pixels = chunkPixels(width);
             follower = Thread.currentThread();
             try {

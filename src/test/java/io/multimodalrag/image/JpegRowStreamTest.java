@@ -17,6 +17,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Random;
@@ -28,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link ImageDecoder#decodeRows}: which JPEGs it streams, the rows it hands over, and how it stops. */
@@ -117,6 +119,19 @@ class JpegRowStreamTest {
             assertEquals(recorder.height, recorder.rows.cardinality(), source + ": rows handed over");
             assertEquals(-1, Arrays.mismatch(expected, recorder.pixels), source + ": first pixel that differs from decode()");
         }
+    }
+
+    /**
+     * An executor that runs the helper's task on the caller itself (Runnable::run, a pool's CallerRunsPolicy) must not
+     * make the caller wait for rows it has not decoded yet.
+     */
+    @Test
+    void aHelperRunOnTheCallerDoesNotWaitForItself() {
+        byte[] bytes = TestResources.bytes("images/coffee.jpg");
+        int[] expected = TestResources.rgb(decoder.decode(bytes));
+        Recorder recorder = new Recorder(null, 0);
+        assertTrue(assertTimeoutPreemptively(Duration.ofSeconds(10), () -> decoder.decodeRows(bytes, recorder, Runnable::run)));
+        assertEquals(-1, Arrays.mismatch(expected, recorder.pixels));
     }
 
     /** Only the receiver's region is handed over: its rows, and its columns with decode()'s pixels. */
