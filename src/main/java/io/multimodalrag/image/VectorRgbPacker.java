@@ -9,16 +9,17 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link RgbPacker} on the incubating Vector API, {@code L} pixels per step with {@code L} int lanes (16 with
  * AVX-512): one byte vector of 4L bytes from the step's first sample, one shuffle that groups its L red, L green and
- * L blue bytes (as {@link VectorYCbCrToRgb} groups Y, Cb and Cr), three widenings and two shifts. The last pixels,
+ * L blue bytes ({@link VectorYCbCrToRgb}'s, which groups Y, Cb and Cr the same way), three widenings and two
+ * shifts. The last pixels,
  * whose load would run past the array, go through the scalar loop. No method here takes or returns a vector.
  */
 final class VectorRgbPacker implements RgbPacker {
 
-    // Constants, as the Vector API needs them to compile to vector instructions.
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
-    private static final int LANES = INTS.length();
-    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
-    private static final VectorShuffle<Byte> DEINTERLEAVE = VectorShuffle.fromOp(BYTES, VectorRgbPacker::sourceLane);
+    // The colour conversion's constants (its species and its shuffle, which groups any three interleaved bytes).
+    private static final VectorSpecies<Integer> INTS = VectorYCbCrToRgb.INTS;
+    private static final int LANES = VectorYCbCrToRgb.LANES;
+    private static final VectorSpecies<Byte> BYTES = VectorYCbCrToRgb.BYTES;
+    private static final VectorShuffle<Byte> DEINTERLEAVE = VectorYCbCrToRgb.DEINTERLEAVE;
 
     private final Scalar tail = new Scalar("tail");
 
@@ -27,11 +28,6 @@ final class VectorRgbPacker implements RgbPacker {
         if (LANES < 4) {
             throw new UnsupportedOperationException("preferred int vector has " + LANES + " lanes");
         }
-    }
-
-    /** Lanes 0..L-1 take the L pixels' red bytes, then their green, then their blue; the last L are unused. */
-    private static int sourceLane(int lane) {
-        return lane < 3 * LANES ? 3 * (lane % LANES) + lane / LANES : 0;
     }
 
     @Override

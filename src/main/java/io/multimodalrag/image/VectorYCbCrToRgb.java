@@ -29,10 +29,11 @@ final class VectorYCbCrToRgb implements YCbCrToRgb {
 
     // Constants, as the Vector API needs them to compile to vector instructions (from fields, the same code ran
     // 400 times slower).
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
-    private static final int LANES = INTS.length();
-    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
-    private static final VectorShuffle<Byte> DEINTERLEAVE = VectorShuffle.fromOp(BYTES, VectorYCbCrToRgb::sourceLane);
+    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    static final int LANES = INTS.length();
+    static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
+    /** Groups the three interleaved samples of L pixels; {@link VectorRgbPacker} uses it for R, G, B too. */
+    static final VectorShuffle<Byte> DEINTERLEAVE = VectorShuffle.fromOp(BYTES, VectorYCbCrToRgb::sourceLane);
 
     private final Scalar tail = new Scalar("tail");
 
