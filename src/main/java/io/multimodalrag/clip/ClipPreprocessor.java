@@ -96,12 +96,8 @@ public final class ClipPreprocessor {
      * ({@link RangeSplit}): the encoder passes its worker pool for an image prepared while nothing else is.
      */
     public void preprocess(BufferedImage rgb, FloatBuffer target, Executor helper) {
+        checkRoom(target);
         int length = tensorLength();
-        if (target.remaining() < length) {
-            throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
-                    + imageSize + "×" + imageSize + " image needs " + length + "; allocate batchSize × " + length
-                    + " floats and do not write past the batch");
-        }
         int width = rgb.getWidth();
         int height = rgb.getHeight();
         // (height, width) packed 0xRRGGBB
@@ -111,7 +107,8 @@ public final class ClipPreprocessor {
         int[] cropped = PillowBicubicResampler.resizeWindowPlanar(kernel, pixels, width, height,
                 geometry.resizedWidth(), geometry.resizedHeight(),
                 geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length), helper);
-        normalise(cropped, target);
+        normalise(cropped, 0, imageSize, target, target.position());
+        target.position(target.position() + length);
     }
 
     /**
@@ -124,10 +121,7 @@ public final class ClipPreprocessor {
      * @throws IllegalArgumentException when {@code target} has no room for a (3, S, S) tensor
      */
     public RowPass rowPass(FloatBuffer target) {
-        if (target.remaining() < tensorLength()) {
-            throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
-                    + imageSize + "×" + imageSize + " image needs " + tensorLength());
-        }
+        checkRoom(target);
         return new RowPass(target);
     }
 
@@ -206,34 +200,37 @@ public final class ClipPreprocessor {
                 return;
             }
             resize.secondPass(from, to);
-            int[] cropped = resize.window();
-            int plane = imageSize * imageSize;
-            float[] values = new float[(to - from) * imageSize];
-            for (int channel = 0; channel < CHANNELS; channel++) {
-                float[] table = normalised[channel];
-                int first = channel * plane + from * imageSize;
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = table[cropped[first + i]];
-                }
-                target.put(base + first, values, 0, values.length);
-            }
+            normalise(resize.window(), from, to, target, base);
         }
     }
 
     /**
-     * 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's float32 operation order (precomputed
-     * per sample value), then one bulk copy into the tensor.
+     * Rows {@code fromRow..toRow-1} of 3 × (S, S) uint8 → (3, S, S) float32: ToTensor then Normalize, in torch's
+     * float32 operation order (precomputed per sample value), one bulk copy per channel into the tensor that starts at
+     * {@code base} in {@code target} (absolute, so two threads may write disjoint rows).
      */
-    private void normalise(int[] cropped, FloatBuffer target) {
+    private void normalise(int[] cropped, int fromRow, int toRow, FloatBuffer target, int base) {
         int plane = imageSize * imageSize;
+        int count = (toRow - fromRow) * imageSize;
         float[] values = valuesScratch.get();
         for (int channel = 0; channel < CHANNELS; channel++) {
             float[] table = normalised[channel];
-            for (int i = channel * plane; i < (channel + 1) * plane; i++) {
-                values[i] = table[cropped[i]];
+            int first = channel * plane + fromRow * imageSize;
+            for (int i = 0; i < count; i++) {
+                values[i] = table[cropped[first + i]];
             }
+            target.put(base + first, values, 0, count);
         }
-        target.put(values);
+    }
+
+    /** A (3, S, S) tensor must fit from the target's position on. */
+    private void checkRoom(FloatBuffer target) {
+        int length = tensorLength();
+        if (target.remaining() < length) {
+            throw new IllegalArgumentException("target has room for " + target.remaining() + " floats but one "
+                    + imageSize + "×" + imageSize + " image needs " + length + "; allocate batchSize × " + length
+                    + " floats and do not write past the batch");
+        }
     }
 
     private int tensorLength() {

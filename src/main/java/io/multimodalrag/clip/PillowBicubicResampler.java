@@ -92,6 +92,7 @@ final class PillowBicubicResampler {
         private final int endRow;
         private final int left;
         private final int windowWidth;
+        private final int windowHeight;
         private final int[] stripe;
         private final int[] out;
 
@@ -111,6 +112,7 @@ final class PillowBicubicResampler {
             this.width = width;
             this.left = left;
             this.windowWidth = windowWidth;
+            this.windowHeight = windowHeight;
             this.out = out;
             // A pass is skipped when its dimension does not change. The vertical coefficients say which source rows
             // the horizontal pass has to produce.
@@ -172,17 +174,8 @@ final class PillowBicubicResampler {
          * once the first pass has covered their source rows ({@link #sourceEnd}); disjoint calls may run at once.
          */
         void secondPass(int from, int to) {
-            if (rows == null) {
-                return;
-            }
-            int inPlane = (endRow - firstRow) * windowWidth;
-            int outPlane = rows.count() * windowWidth;
-            for (int channel = 0; channel < CHANNELS; channel++) {
-                for (int row = from; row < to; row++) {
-                    kernel.verticalRow(stripe, channel * inPlane + (rows.start(row) - firstRow) * windowWidth,
-                            windowWidth, rows.size(row), rows.weights(), rows.weightIndex(row), out,
-                            channel * outPlane + row * windowWidth);
-                }
+            if (rows != null) {
+                kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, from, to, out);
             }
         }
 
@@ -193,10 +186,7 @@ final class PillowBicubicResampler {
 
         /** The vertical pass over the stripe, once every row has had its first pass; returns the window. */
         int[] secondPass() {
-            if (rows != null) {
-                // 3 × (windowHeight, windowWidth)
-                kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, out);
-            }
+            secondPass(0, windowHeight);
             return out;
         }
 

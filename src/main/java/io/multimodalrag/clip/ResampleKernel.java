@@ -52,18 +52,20 @@ interface ResampleKernel {
     }
 
     /**
-     * Resample.c's {@code ImagingResampleVertical_8bpc}.
+     * Resample.c's {@code ImagingResampleVertical_8bpc} on output rows {@code fromRow..toRow-1}; calls for disjoint
+     * rows write disjoint parts of {@code out}.
      *
      * @param stripe   three row-major planes of {@code stripeRows × width} samples; its first row is source row
      *                 {@code firstRow}
      * @param rows     the taps of each output row, in source row numbers
      * @param out      receives three row-major planes of {@code rows.count() × width}
      */
-    default void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int[] out) {
+    default void vertical(int[] stripe, int width, int stripeRows, int firstRow, Coefficients rows, int fromRow,
+                          int toRow, int[] out) {
         int inPlane = stripeRows * width;
         int outPlane = rows.count() * width;
         for (int channel = 0; channel < 3; channel++) {
-            for (int row = 0; row < rows.count(); row++) {
+            for (int row = fromRow; row < toRow; row++) {
                 verticalRow(stripe, channel * inPlane + (rows.start(row) - firstRow) * width, width, rows.size(row),
                         rows.weights(), rows.weightIndex(row), out, channel * outPlane + row * width);
             }
