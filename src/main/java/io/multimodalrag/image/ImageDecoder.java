@@ -133,25 +133,13 @@ public final class ImageDecoder {
         if (reader == null) {
             return false;
         }
-        TruncationWarnings warnings = new TruncationWarnings();
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(input, false, true);
-            reader.addIIOReadWarningListener(warnings);
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
-            // Header sizes first: a decompression bomb is refused before any pixel memory is allocated.
-            checkPixelCount(width, height);
+        return readWith(reader, bytes, ImageFormat.JPEG, (width, height) -> {
             if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
                 return false; // beyond one array; decode() says what to do about it
             }
             JpegRowStream.decode(reader, width, height, receiver, helper);
-            if (warnings.sawTruncation) {
-                throw truncated(ImageFormat.JPEG);
-            }
             return true;
-        } finally {
-            reader.dispose();
-        }
+        });
     }
 
     /** Runs a decoding step, turning whatever the readers throw into an {@link ImageDecodingException}. */
@@ -206,37 +194,54 @@ public final class ImageDecoder {
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,
                                IntFunction<int[]> pixels, Executor helper) throws IOException {
         ImageReader reader = readerFor(format);
-        TruncationWarnings warnings = new TruncationWarnings();
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(input, false, true);
-            reader.addIIOReadWarningListener(warnings);
-            // Header sizes first: a decompression bomb is refused before any pixel memory is allocated.
-            checkPixelCount(reader.getWidth(0), reader.getHeight(0));
+        BufferedImage rgb = readWith(reader, bytes, format, (width, height) -> {
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
             }
             Optional<WebpLossyDecoder.Vp8Chunk> lossyWebp =
                     format == ImageFormat.WEBP ? WebpLossyDecoder.findVp8Chunk(bytes) : Optional.empty();
-            BufferedImage rgb;
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                rgb = JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
-            } else if (lossyWebp.isPresent()) {
-                // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
-                rgb = WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);
-            } else {
-                BufferedImage decoded = reader.read(0, null);
-                rgb = OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);
+                return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
             }
+            if (lossyWebp.isPresent()) {
+                // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
+                return WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);
+            }
+            BufferedImage decoded = reader.read(0, null);
+            return OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);
+        });
+        checkPixelCount(rgb.getWidth(), rgb.getHeight());
+        return rgb;
+    }
+
+    /**
+     * Sets {@code bytes} as the reader's input, refuses a decompression bomb from the header's size before any pixel
+     * memory is allocated, runs {@code step}, refuses a picture libjpeg found truncated, and disposes of the reader.
+     */
+    private <T> T readWith(ImageReader reader, byte[] bytes, ImageFormat format, ReadStep<T> step) throws IOException {
+        TruncationWarnings warnings = new TruncationWarnings();
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(input, false, true);
+            reader.addIIOReadWarningListener(warnings);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            checkPixelCount(width, height);
+            T result = step.read(width, height);
             if (warnings.sawTruncation) {
                 throw truncated(format);
             }
-            checkPixelCount(rgb.getWidth(), rgb.getHeight());
-            return rgb;
+            return result;
         } finally {
             reader.dispose();
         }
+    }
+
+    /** What is read once the header's size has been checked. */
+    @FunctionalInterface
+    private interface ReadStep<T> {
+        T read(int width, int height) throws IOException;
     }
 
     private static ImageReader readerFor(ImageFormat format) {
