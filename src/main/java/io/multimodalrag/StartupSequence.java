@@ -1,11 +1,13 @@
 package io.multimodalrag;
 
 import io.multimodalrag.clip.ModelLoader;
+import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,11 +32,13 @@ public class StartupSequence {
 
     private final ModelLoader models;
     private final KnowledgeBase knowledgeBase;
+    private final Duration retryInterval;
     private volatile boolean finished;
 
-    public StartupSequence(ModelLoader models, KnowledgeBase knowledgeBase) {
+    public StartupSequence(ModelLoader models, KnowledgeBase knowledgeBase, RagConfig config) {
         this.models = models;
         this.knowledgeBase = knowledgeBase;
+        this.retryInterval = config.knowledgeBase().retryInterval();
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -57,6 +61,29 @@ public class StartupSequence {
             finished = true;
             LOG.infof("start-up loading finished in %.2f s: model %s, knowledge base %s",
                     (System.nanoTime() - started) / 1e9, models.state().status(), knowledgeBase.state().status());
+        }
+        if (knowledgeBase.state().retryable()) {
+            Thread retries = new Thread(this::retryKnowledgeBase, "knowledge-base-retry");
+            retries.setDaemon(true);
+            retries.start();
+        }
+    }
+
+    /**
+     * Loads the knowledge base again every {@code rag.knowledge-base.retry-interval} while its file is absent,
+     * unreadable or emptied by accident (a volume mounted late, a file being replaced), until a load succeeds, fails
+     * for another reason, or someone reloads it; readiness says why meanwhile.
+     */
+    private void retryKnowledgeBase() {
+        try {
+            while (knowledgeBase.state().status() == KnowledgeBase.Status.FAILED && knowledgeBase.state().retryable()) {
+                Thread.sleep(retryInterval.toMillis());
+                if (knowledgeBase.state().status() == KnowledgeBase.Status.FAILED) {
+                    knowledgeBase.load();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -11,6 +11,7 @@ import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
+import io.multimodalrag.search.KnowledgeBaseUnavailableException;
 import io.multimodalrag.search.UnknownEntryException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -100,6 +101,12 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response storage(KnowledgeBaseStorageException e) {
         return problem(Problem.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage()));
+    }
+
+    @ServerExceptionMapper
+    public Response knowledgeBaseUnavailable(KnowledgeBaseUnavailableException e) {
+        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 10)
+                .entity(knowledgeBaseProblem(e)).build();
     }
 
     @ServerExceptionMapper
@@ -229,6 +236,9 @@ public class ProblemMapper {
         if (e instanceof RejectedExecutionException) {
             return busyProblem();
         }
+        if (e instanceof KnowledgeBaseUnavailableException unavailable) {
+            return knowledgeBaseProblem(unavailable);
+        }
         if (e instanceof VisionLlmNotConfiguredException notConfigured) {
             return llmNotConfiguredProblem(notConfigured);
         }
@@ -252,6 +262,10 @@ public class ProblemMapper {
 
     private static Problem modelProblem(ModelUnavailableException e) {
         return Problem.of(503, "model-unavailable", "CLIP model not available", e.getMessage());
+    }
+
+    private static Problem knowledgeBaseProblem(KnowledgeBaseUnavailableException e) {
+        return Problem.of(503, "knowledge-base-unavailable", "Knowledge base not available", e.getMessage());
     }
 
     private static Problem busyProblem() {

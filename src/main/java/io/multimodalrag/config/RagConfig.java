@@ -152,6 +152,13 @@ public interface RagConfig {
         /** Keep embeddings on disk so that a restart only embeds new or changed images. */
         @WithDefault("true")
         boolean cacheEnabled();
+
+        /**
+         * How often a start-up load that found the descriptions file absent, unreadable or emptied by accident is
+         * tried again; until one succeeds the knowledge base is not ready and says why.
+         */
+        @WithDefault("10s")
+        Duration retryInterval();
     }
 
     /** How the embedding matrix is scanned. */

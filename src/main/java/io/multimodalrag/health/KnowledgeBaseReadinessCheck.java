@@ -7,7 +7,10 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-/** UP once the knowledge base is embedded and searchable; reports its size and skipped lines. */
+/**
+ * UP once the knowledge base is embedded and searchable; reports its size and skipped lines, the reason while it is
+ * not (its file missing, say), and a warning while embeddings cannot be written to the cache.
+ */
 @Readiness
 @ApplicationScoped
 public class KnowledgeBaseReadinessCheck implements HealthCheck {
@@ -28,6 +31,8 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
         if (state.status() != KnowledgeBase.Status.READY) {
             response.withData("reason", state.reason());
         }
+        // UP all the same: the cache only saves work at the next start.
+        knowledgeBase.cacheWarning().ifPresent(warning -> response.withData("embeddingCache", warning));
         return response.build();
     }
 }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
-import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.smallrye.mutiny.Uni;
@@ -38,6 +37,13 @@ import org.jboss.logging.Logger;
  * on-disk cache when the model and the image are unchanged, otherwise from the encoder in batches.
  * A bad line or image is skipped with a warning, never fatal.
  *
+ * <p>An absent or unreadable description.jsonl is never read as an empty knowledge base, nor is a
+ * file none of whose lines can be used, nor an empty file beside images: a load that finds one of
+ * these is refused ({@link CatalogueUnusableException}), leaving the snapshot being served as it
+ * was, or, at start-up, the knowledge base not ready with the reason. Stored images that no line
+ * names are moved aside only after the file has been read whole; embeddings are dropped from the
+ * cache only when every line's image could be read.
+ *
  * <p>Readers never wait: they use the current immutable {@link Snapshot}. Writers (add, update,
  * remove, reload) are serialised by one lock, change the files first (see {@link DescriptionFile}
  * for how description.jsonl stays intact through a crash) and then publish a new snapshot.
@@ -52,6 +58,12 @@ public class KnowledgeBase {
 
     /** Names of images stored by {@link #add}: a content hash prefix and the format's extension. */
     private static final Pattern STORED_NAME = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
+
+    /** A stored name inside a line that does not parse: such a line may still name the image. */
+    private static final Pattern STORED_NAME_IN_TEXT = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
+
+    /** File names of the supported formats, lower-cased. */
+    private static final Pattern IMAGE_NAME = Pattern.compile(".+\\.(jpe?g|png|webp|gif|bmp)");
 
     private static final String ORPHANS = ".orphaned";
 
@@ -86,8 +98,21 @@ public class KnowledgeBase {
     /**
      * Loading status: lines skipped with a warning, images embedded by the last load (the rest came
      * from the cache), and a reason while not ready.
+     *
+     * @param retryable whether a failed load may succeed by itself later (the file absent, unreadable or emptied)
      */
-    public record State(Status status, int skipped, int embedded, String reason) {
+    public record State(Status status, int skipped, int embedded, String reason, boolean retryable) {
+
+        State(Status status, int skipped, int embedded, String reason) {
+            this(status, skipped, embedded, reason, false);
+        }
+    }
+
+    /** A load refused because the catalogue cannot be read, or reads as empty when it should not. */
+    static final class CatalogueUnusableException extends RuntimeException {
+        CatalogueUnusableException(String message) {
+            super(message, null, false, false);
+        }
     }
 
     private final ModelLoader models;
@@ -103,6 +128,10 @@ public class KnowledgeBase {
     private EmbeddingCache cache;
     /** The model {@link #cache} belongs to, guarded by {@link #writeLock}. */
     private ClipModel cacheModel;
+    /** Whether {@link #cache} stands in for a cache file that could not be opened; guarded by {@link #writeLock}. */
+    private boolean cacheUnopened;
+    /** Why embeddings are not being saved to the cache file, if they are not; null while they are. */
+    private volatile String cacheWarning;
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -141,8 +170,13 @@ public class KnowledgeBase {
         return state;
     }
 
-    /** The {@code k} entries most similar to {@code query} (a unit vector), best first. */
+    /**
+     * The {@code k} entries most similar to {@code query} (a unit vector), best first.
+     *
+     * @throws KnowledgeBaseUnavailableException while the knowledge base is not loaded: no matches then would be a lie
+     */
     public List<SearchHit> search(float[] query, int k, float minScore) {
+        requireLoaded();
         Snapshot current = snapshot;
         if (current.entries().isEmpty()) {
             return List.of();
@@ -174,6 +208,9 @@ public class KnowledgeBase {
                 cache = null; // read the cache file afresh
             }
             state = loadNow();
+        } catch (CatalogueUnusableException e) {
+            LOG.warnf("the knowledge base is not loaded: %s", e.getMessage());
+            state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
             state = new State(Status.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
@@ -186,6 +223,9 @@ public class KnowledgeBase {
      * Re-reads description.jsonl and the images, embedding only new or changed ones, for teams
      * that change the files behind the service's back. Searches go on against the old snapshot
      * until the new one is ready.
+     *
+     * @throws KnowledgeBaseUnavailableException when the file cannot be read or reads as empty by accident: nothing
+     *                                           changed, the current snapshot is still served
      */
     public State reload() {
         models.require();
@@ -194,6 +234,13 @@ public class KnowledgeBase {
             State reloaded = loadNow();
             state = reloaded;
             return reloaded;
+        } catch (CatalogueUnusableException e) {
+            LOG.warnf("reload refused, still serving the %d entries loaded before: %s", snapshot.entries().size(),
+                    e.getMessage());
+            if (state.status() != Status.READY) {
+                state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
+            }
+            throw new KnowledgeBaseUnavailableException("the reload was refused and nothing changed: " + e.getMessage());
         } finally {
             writeLock.unlock();
         }
@@ -204,11 +251,13 @@ public class KnowledgeBase {
         List<Candidate> candidates = readDescriptions();
         int skipped = candidates.size() - (int) candidates.stream().filter(c -> c.problem == null).count();
         List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
-        quarantineOrphans(usable);
+        refuseAccidentallyEmpty(candidates, usable);
+        quarantineOrphans(candidates);
 
         // load() opens the cache afresh; a reload keeps it, since the loaded model cannot change
         // while the service runs (even if its file is replaced on disk: the session runs the old weights).
-        if (cache == null || cacheModel != model) {
+        // A cache that could not be opened is tried again at every load.
+        if (cache == null || cacheModel != model || cacheUnopened) {
             if (cache != null) {
                 cache.close();
             }
@@ -227,14 +276,65 @@ public class KnowledgeBase {
             entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
         }
         float[] rows = entries.size() == usable.size() ? matrix : Arrays.copyOf(matrix, entries.size() * model.dimensions());
-        cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
-        cache.save();
+        if (candidates.stream().noneMatch(c -> c.imageUnavailable)) {
+            // Only when every image could be read: one missing for a moment keeps its embedding for its return.
+            cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
+        }
+        saveCacheQuietly();
 
         snapshot = Snapshot.of(entries, EmbeddingMatrix.of(rows, model.dimensions(), scanner));
         skipped += usable.size() - entries.size();
-        LOG.infof("knowledge base ready: %d entries (%d embedded now, the rest from the cache), %d skipped",
-                entries.size(), embedded, skipped);
+        LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest from the cache), %d skipped",
+                entries.size(), descriptionFile.path().toAbsolutePath(), embedded, skipped);
         return new State(Status.READY, skipped, embedded, "loaded " + entries.size() + " entries");
+    }
+
+    /**
+     * Refuses a catalogue that reads as empty by accident: lines none of which can be used (the images' volume not
+     * mounted, the file replaced by something else), or no lines at all beside images in the images folder (a file
+     * emptied by a sync job or a failed copy). An empty knowledge base is an empty file and no images.
+     */
+    private void refuseAccidentallyEmpty(List<Candidate> candidates, List<Candidate> usable) {
+        String fileName = String.valueOf(descriptionFile.path().getFileName());
+        if (!candidates.isEmpty() && usable.isEmpty()) {
+            throw new CatalogueUnusableException("none of the " + candidates.size() + " lines of " + fileName
+                    + " can be used (line " + candidates.get(0).line + ": " + candidates.get(0).problem
+                    + "); a volume that is not mounted, or a file replaced by another? Fix the file or the images and"
+                    + " reload; the service log lists every line's problem");
+        }
+        if (candidates.isEmpty()) {
+            Set<Path> images = imagesStillThere();
+            if (!images.isEmpty()) {
+                throw new CatalogueUnusableException(fileName + " lists no entries, but " + images.size() + " images it"
+                        + " listed or that are stored in " + config.imagesDir() + " are still there: if the file was"
+                        + " emptied by accident, restore it and reload; for an empty knowledge base, delete the entries"
+                        + " (DELETE /v1/images/{id}) or move the images away");
+            }
+        }
+    }
+
+    /**
+     * The images that an empty catalogue would abandon: those of the snapshot being served that are still on disk, and
+     * the files of a supported format in the images folder (not its subfolders, such as .orphaned).
+     */
+    private Set<Path> imagesStillThere() {
+        Set<Path> images = new HashSet<>();
+        for (KnowledgeBaseEntry entry : snapshot.entries()) {
+            if (Files.isRegularFile(entry.file())) {
+                images.add(entry.file());
+            }
+        }
+        Path imagesDir = imagesDirectory();
+        if (Files.isDirectory(imagesDir)) {
+            try (Stream<Path> files = Files.list(imagesDir)) {
+                files.filter(Files::isRegularFile)
+                        .filter(f -> IMAGE_NAME.matcher(f.getFileName().toString().toLowerCase(Locale.ROOT)).matches())
+                        .forEach(images::add);
+            } catch (IOException e) {
+                throw new CatalogueUnusableException("cannot list " + config.imagesDir() + " (" + e.getMessage() + ")");
+            }
+        }
+        return images;
     }
 
     /**
@@ -342,6 +442,11 @@ public class KnowledgeBase {
 
     private KnowledgeBaseStorageException storageFailure(java.io.UncheckedIOException e) {
         LOG.errorf("a knowledge-base write failed, nothing was changed: %s", e.getMessage());
+        if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+            return new KnowledgeBaseStorageException("the knowledge base could not be changed: "
+                    + descriptionFile.path().getFileName() + " is missing (a volume not mounted, or the file being"
+                    + " replaced?); nothing was changed, retry once it is back", e);
+        }
         String reason = e.getCause() instanceof java.nio.file.AccessDeniedException
                 || String.valueOf(e.getCause().getMessage()).contains("Read-only file system")
                 ? "its files are read-only here (a read-only volume, or no write permission)"
@@ -351,9 +456,17 @@ public class KnowledgeBase {
     }
 
     private void requireReady() {
-        if (state.status() != Status.READY) {
+        requireLoaded();
+    }
+
+    /** Fails while no snapshot read from the catalogue is being served: still loading, or the load failed. */
+    private void requireLoaded() {
+        State current = state;
+        if (current.status() != Status.READY) {
             models.require();
-            throw new ModelUnavailableException("the knowledge base is not loaded yet: " + state.reason());
+            throw new KnowledgeBaseUnavailableException(current.status() == Status.LOADING
+                    ? "the knowledge base is still loading; retry shortly"
+                    : "the knowledge base is not loaded: " + current.reason());
         }
     }
 
@@ -385,26 +498,49 @@ public class KnowledgeBase {
     private void rewriteLinesOf(KnowledgeBaseEntry entry, Function<ObjectNode, Optional<ObjectNode>> edit) {
         List<String> lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
         List<String> rewritten = new ArrayList<>(lines.size());
+        boolean found = false;
         for (String line : lines) {
             Optional<ObjectNode> node = parseObject(line);
             Optional<Path> file = node.map(n -> n.get("image_path")).filter(JsonNode::isTextual)
                     .flatMap(p -> resolveQuietly(p.asText()));
             if (file.isPresent() && file.get().equals(entry.file())) {
+                found = true;
                 edit.apply(node.get()).ifPresent(edited -> rewritten.add(edited.toString()));
             } else {
                 rewritten.add(line);
             }
         }
+        if (!found) {
+            // The file was changed behind the service's back: rewriting the rest of it from here could undo that.
+            throw new KnowledgeBaseStorageException("the knowledge base could not be changed: "
+                    + descriptionFile.path().getFileName() + " no longer names '" + entry.id() + "' (changed by someone"
+                    + " else?); nothing was changed; reload (POST /v1/admin/reload) and retry", null);
+        }
         descriptionFile.rewrite(rewritten);
     }
 
+    /**
+     * Saves the cache, warning on failure: the cache only saves work at the next start, and the knowledge base itself
+     * is intact. What was not written stays in memory and goes with the next save, after an add, a removal or a
+     * reload, so the cache recovers once the disk has room again.
+     */
     private void saveCacheQuietly() {
         try {
             cache.save();
+            if (!cacheUnopened) {
+                cacheWarning = null;
+            }
         } catch (java.io.UncheckedIOException e) {
-            // The cache only saves work at the next start; the knowledge base itself is intact.
-            LOG.warnf("could not save the embedding cache: %s", e.getMessage());
+            LOG.warnf("could not save the embedding cache (%s); the knowledge base is intact, the next write or reload"
+                    + " tries again", e.getMessage());
+            cacheWarning = "the embedding cache cannot be written (a full disk, or not a folder?); embeddings made since"
+                    + " are kept in memory until it can";
         }
+    }
+
+    /** Why embeddings are not being written to the cache file, if they are not: for readiness and the operator. */
+    public Optional<String> cacheWarning() {
+        return Optional.ofNullable(cacheWarning);
     }
 
     private Path imagesDirectory() {
@@ -446,19 +582,31 @@ public class KnowledgeBase {
      * appending its line, or between removing a line and deleting its image. Other files are
      * never touched.
      */
-    private void quarantineOrphans(List<Candidate> usable) {
+    private void quarantineOrphans(List<Candidate> candidates) {
         Path imagesDir = imagesDirectory();
         if (!Files.isDirectory(imagesDir)) {
             return;
         }
-        Set<Path> referenced = usable.stream().map(c -> c.file).collect(Collectors.toSet());
+        // Every file a line names counts, also when the line was skipped for another reason; so do stored names
+        // seen in lines that do not parse.
+        Set<Path> referenced = new HashSet<>();
+        Set<String> namedInBrokenLines = new HashSet<>();
+        for (Candidate c : candidates) {
+            if (c.named != null) {
+                referenced.add(c.named);
+            }
+            if (c.unparsed != null) {
+                STORED_NAME_IN_TEXT.matcher(c.unparsed).results().forEach(m -> namedInBrokenLines.add(m.group()));
+            }
+        }
         try (Stream<Path> files = Files.list(imagesDir)) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
                 String name = file.getFileName().toString();
                 if (name.endsWith(".tmp") && STORED_NAME.matcher(name.substring(0, name.length() - 4)).matches()) {
                     Files.deleteIfExists(file);
                     LOG.warnf("deleted %s, an image write interrupted by a crash", name);
-                } else if (STORED_NAME.matcher(name).matches() && !referenced.contains(file)) {
+                } else if (STORED_NAME.matcher(name).matches() && !referenced.contains(file)
+                        && !namedInBrokenLines.contains(name)) {
                     Path orphans = Files.createDirectories(imagesDir.resolve(ORPHANS));
                     Files.move(file, orphans.resolve(name), StandardCopyOption.REPLACE_EXISTING);
                     LOG.warnf("%s is stored in %s but no line of %s names it (left by a crash); moved it to %s",
@@ -512,12 +660,20 @@ public class KnowledgeBase {
      */
     private List<Candidate> readDescriptions() {
         Path descriptions = descriptionFile.path();
-        if (!Files.isRegularFile(descriptions)) {
-            LOG.warnf("no knowledge base file at %s: starting with an empty knowledge base", descriptions);
-            return List.of();
-        }
-        List<String> lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
         String fileName = String.valueOf(descriptions.getFileName());
+        List<String> lines;
+        try {
+            lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
+        } catch (java.io.UncheckedIOException e) {
+            boolean absent = e.getCause() instanceof java.nio.file.NoSuchFileException;
+            LOG.warnf("cannot read the knowledge base file %s: %s", descriptions.toAbsolutePath(),
+                    absent ? "it does not exist" : e.getMessage());
+            throw new CatalogueUnusableException(absent
+                    ? "no knowledge base file " + fileName + " where rag.knowledge-base.descriptions points (the log"
+                            + " gives the absolute path); create it (an empty file is an empty knowledge base) or"
+                            + " point the setting at yours"
+                    : "the knowledge base file " + fileName + " cannot be read (the log says why)");
+        }
         List<Candidate> candidates = new ArrayList<>();
         Map<Path, Integer> lineByFile = new HashMap<>();
         Map<String, Integer> lineById = new HashMap<>();
@@ -548,6 +704,7 @@ public class KnowledgeBase {
         Candidate c = new Candidate(lineNumber);
         Optional<ObjectNode> parsed = parseObject(line);
         if (parsed.isEmpty()) {
+            c.unparsed = line;
             return c.problem("not a valid JSON object");
         }
         ObjectNode node = parsed.get();
@@ -570,6 +727,7 @@ public class KnowledgeBase {
             return c.problem("\"" + c.imagePath + "\" is not a path inside " + baseDirectory);
         }
         Path file = resolved.get();
+        c.named = file;
         Integer firstLine = lineByFile.putIfAbsent(file, lineNumber);
         if (firstLine != null) {
             return c.problem("\"" + c.imagePath + "\" is already listed on line " + firstLine);
@@ -582,6 +740,7 @@ public class KnowledgeBase {
             c.id = id.asText();
         }
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            c.imageUnavailable = true;
             return c.problem("image \"" + c.imagePath + "\" is missing or unreadable");
         }
         c.file = file;
@@ -590,6 +749,7 @@ public class KnowledgeBase {
             c.contentHash = hasher.contentHash(file);
             c.mediaType = ImageDecoder.mimeType(hasher.head()).orElse(null);
         } catch (IOException e) {
+            c.imageUnavailable = true;
             return c.problem("image \"" + c.imagePath + "\" cannot be read");
         }
         if (c.mediaType == null) {
@@ -628,9 +788,24 @@ public class KnowledgeBase {
      * other pixels are never reused. A disabled cache needs no fingerprint, so nothing is hashed.
      */
     private EmbeddingCache openCache(ClipModel model) {
+        cacheUnopened = false;
+        cacheWarning = null;
         if (!config.cacheEnabled()) {
             return EmbeddingCache.disabled(model.dimensions());
         }
+        try {
+            return openCacheFile(model);
+        } catch (RuntimeException e) {
+            // An accelerator, not a store: without it every image is embedded at each start, and nothing is lost.
+            LOG.warnf("the embedding cache in %s cannot be used (%s); embedding without caching, the next load tries again",
+                    config.cacheDir().toAbsolutePath(), e.getMessage());
+            cacheUnopened = true;
+            cacheWarning = "the embedding cache cannot be opened; embeddings are not cached (the log says why)";
+            return EmbeddingCache.disabled(model.dimensions());
+        }
+    }
+
+    private EmbeddingCache openCacheFile(ClipModel model) {
         String weights;
         try {
             weights = new ContentHashMemo(config.cacheDir()).contentHash(model.visionFile());
@@ -679,6 +854,12 @@ public class KnowledgeBase {
         String contentHash;
         String mediaType;
         String problem;
+        /** The file the line names, once its path is known to lie inside the folder, usable or not. */
+        Path named;
+        /** The line's text when it does not parse. */
+        String unparsed;
+        /** Skipped because its image could not be read: a volume glitch must not cost it its cached embedding. */
+        boolean imageUnavailable;
 
         Candidate(int line) {
             this.line = line;

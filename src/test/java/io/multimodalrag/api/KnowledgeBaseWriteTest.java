@@ -272,6 +272,40 @@ class KnowledgeBaseWriteTest {
     }
 
     @Test
+    void aDescriptionsFileMissingForAMomentLosesNothing() throws IOException {
+        String id = add(uniqueImage(), "added before the file went away");
+        int before = given().get("/v1/images").path("total");
+        Path aside = ROOT.resolve("description.jsonl.syncing");
+        Files.move(JSONL, aside); // a sync job replacing the file, a volume glitch
+        try {
+            admin().when().post("/v1/admin/reload").then()
+                    .statusCode(503).contentType(Problem.MEDIA_TYPE)
+                    .body("type", equalTo("urn:multimodal-rag:problem:knowledge-base-unavailable"))
+                    .body("detail", containsString("nothing changed"));
+            given().get("/v1/images").then().body("total", equalTo(before));
+            given().get("/q/health/ready").then().statusCode(200);
+            given().multiPart("image", "q.jpg", TestImages.knowledgeBaseImage("coffee-cup.jpg")).post("/v1/search")
+                    .then().statusCode(200).body("results[0].id", equalTo("coffee-cup"));
+
+            admin().multiPart("image", "n.png", uniqueImage()).multiPart("description", "while it is missing")
+                    .when().post("/v1/images").then()
+                    .statusCode(503).body("type", equalTo("urn:multimodal-rag:problem:storage-unavailable"))
+                    .body("detail", containsString("description.jsonl is missing"));
+            admin().contentType("application/json").body(Map.of("description", "edited while missing"))
+                    .when().put("/v1/images/" + id + "/description").then().statusCode(503);
+            admin().when().delete("/v1/images/" + id).then().statusCode(503);
+            assertFalse(Files.exists(JSONL), "no write made up a new file in its place");
+        } finally {
+            Files.move(aside, JSONL);
+        }
+        admin().when().post("/v1/admin/reload").then().statusCode(200)
+                .body("entries", equalTo(before)).body("embedded", equalTo(0));
+        given().get("/v1/images/" + id).then().statusCode(200)
+                .body("description", equalTo("added before the file went away"));
+        assertTrue(Files.exists(IMAGES.resolve(id + ".png")), "the stored image was not moved aside");
+    }
+
+    @Test
     void writesNeedTheAdminToken() {
         given().multiPart("image", "a.png", uniqueImage()).multiPart("description", "anonymous")
                 .when().post("/v1/images").then()
@@ -349,7 +383,7 @@ class KnowledgeBaseWriteTest {
         assertTrue(content.lines().allMatch(line -> line.startsWith("{") && line.endsWith("}")), "only whole lines");
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (var paths = Files.walk(dir)) {
                 for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {

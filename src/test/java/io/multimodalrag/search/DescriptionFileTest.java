@@ -3,8 +3,13 @@ package io.multimodalrag.search;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,7 +61,60 @@ class DescriptionFileTest {
     }
 
     @Test
-    void aMissingFileReadsAsEmpty() {
-        assertEquals(List.of(), new DescriptionFile(dir.resolve("none.jsonl")).readRepairingTornTail(WHOLE_OBJECT));
+    void aMissingFileIsAFailureNotAnEmptyList() {
+        UncheckedIOException missing = assertThrows(UncheckedIOException.class,
+                () -> new DescriptionFile(dir.resolve("none.jsonl")).readRepairingTornTail(WHOLE_OBJECT));
+        assertTrue(missing.getCause() instanceof NoSuchFileException, missing.toString());
+    }
+
+    @Test
+    void aFolderInPlaceOfTheFileIsAFailure() throws IOException {
+        Files.createDirectory(dir.resolve("description.jsonl"));
+        assertThrows(UncheckedIOException.class,
+                () -> new DescriptionFile(dir.resolve("description.jsonl")).readRepairingTornTail(WHOLE_OBJECT));
+    }
+
+    @Test
+    void anAppendNeverCreatesTheFile() {
+        Path file = dir.resolve("description.jsonl");
+        assertThrows(UncheckedIOException.class, () -> new DescriptionFile(file).append("{\"a\": 1}"));
+        assertFalse(Files.exists(file));
+    }
+
+    @Test
+    void anAppendThatFailsHalfWayIsCutBackToTheFilesFormerLength() throws IOException {
+        Path file = dir.resolve("description.jsonl");
+        Files.writeString(file, "{\"a\": 1}\n");
+        DescriptionFile full = new DescriptionFile(file, (channel, bytes) -> {
+            // What a full disk does: part of the line reaches the file, then the write fails.
+            channel.write(ByteBuffer.wrap(bytes, 0, bytes.length / 2));
+            throw new IOException("No space left on device");
+        });
+        UncheckedIOException failure = assertThrows(UncheckedIOException.class, () -> full.append("{\"b\": 2}"));
+        assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
+        assertEquals("{\"a\": 1}\n", Files.readString(file), "no partial line left behind");
+
+        new DescriptionFile(file).append("{\"c\": 3}");
+        assertEquals(List.of("{\"a\": 1}", "{\"c\": 3}"), new DescriptionFile(file).readRepairingTornTail(WHOLE_OBJECT));
+    }
+
+    @Test
+    void anAppendWhoseCutBackAlsoFailsIsRepairedBeforeTheNextWrite() throws IOException {
+        Path file = dir.resolve("description.jsonl");
+        Files.writeString(file, "{\"a\": 1}\n");
+        AtomicInteger calls = new AtomicInteger();
+        DescriptionFile descriptions = new DescriptionFile(file, (channel, bytes) -> {
+            if (calls.incrementAndGet() == 1) {
+                channel.write(ByteBuffer.wrap(bytes, 0, 3));
+                channel.close(); // so that truncating it fails as well
+                throw new IOException("No space left on device");
+            }
+            DurableFiles.writeAndForce(channel, bytes);
+        });
+        assertThrows(UncheckedIOException.class, () -> descriptions.append("{\"b\": 2}"));
+        assertEquals("{\"a\": 1}\n{\"b".length(), Files.size(file), "the partial line is still there");
+
+        descriptions.append("{\"c\": 3}");
+        assertEquals("{\"a\": 1}\n{\"c\": 3}\n", Files.readString(file), "cut back first, then appended");
     }
 }

@@ -1,6 +1,8 @@
 package io.multimodalrag.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -134,10 +136,148 @@ class KnowledgeBaseLoadingTest {
     }
 
     @Test
-    void aMissingFileGivesAnEmptyReadyKnowledgeBase() {
+    void aMissingFileIsNotAnEmptyKnowledgeBase() {
+        knowledgeBase.load();
+        KnowledgeBase.State state = knowledgeBase.state();
+        assertEquals(KnowledgeBase.Status.FAILED, state.status());
+        assertTrue(state.retryable());
+        assertTrue(state.reason().contains("no knowledge base file description.jsonl"), state.reason());
+        KnowledgeBaseUnavailableException refused = assertThrows(KnowledgeBaseUnavailableException.class,
+                () -> knowledgeBase.search(new float[knowledgeBase.snapshot().matrix().dimensions()], 2, -1f));
+        assertTrue(refused.getMessage().contains("not loaded"), refused.getMessage());
+    }
+
+    @Test
+    void anEmptyFileWithNoImagesIsAnEmptyKnowledgeBase() throws IOException {
+        writeLines();
         knowledgeBase.load();
         assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
         assertEquals(0, knowledgeBase.snapshot().entries().size());
+    }
+
+    @Test
+    void aFileMissingDuringAReloadChangesNothingAndLosesNothing() throws IOException {
+        String stored = storedKnowledgeBase();
+        Path jsonl = DIR.resolve("kb/description.jsonl");
+        Path aside = DIR.resolve("description.jsonl.syncing");
+        Files.move(jsonl, aside);
+
+        KnowledgeBaseUnavailableException refused = assertThrows(KnowledgeBaseUnavailableException.class,
+                knowledgeBase::reload);
+        assertTrue(refused.getMessage().contains("nothing changed"), refused.getMessage());
+        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status(), "still serving what it had");
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        assertEquals(3, knowledgeBase.search(knowledgeBase.snapshot().matrix().row(0), 3, -1f).size());
+        assertTrue(Files.exists(DIR.resolve("kb/images").resolve(stored)), "the stored image stays where it is");
+        assertFalse(Files.exists(jsonl), "no file is made up in its place");
+
+        knowledgeBase.load(); // a start-up while it is missing
+        assertEquals(KnowledgeBase.Status.FAILED, knowledgeBase.state().status());
+        assertTrue(Files.exists(DIR.resolve("kb/images").resolve(stored)));
+
+        Files.move(aside, jsonl);
+        knowledgeBase.load();
+        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        assertEquals(0, knowledgeBase.state().embedded(), "every embedding is still cached");
+    }
+
+    @Test
+    void aCatalogueThatLooksEmptyByAccidentIsRefused() throws IOException {
+        storedKnowledgeBase();
+        Path images = DIR.resolve("kb/images");
+        Path unmounted = DIR.resolve("kb/images-unmounted");
+
+        // Every line's image gone at once: the images' volume is not there.
+        Files.move(images, unmounted);
+        assertThrows(KnowledgeBaseUnavailableException.class, knowledgeBase::reload);
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        Files.move(unmounted, images);
+
+        // An emptied file beside the images it used to list.
+        Path jsonl = DIR.resolve("kb/description.jsonl");
+        String lines = Files.readString(jsonl);
+        Files.writeString(jsonl, "");
+        KnowledgeBaseUnavailableException emptied = assertThrows(KnowledgeBaseUnavailableException.class,
+                knowledgeBase::reload);
+        assertTrue(emptied.getMessage().contains("lists no entries, but"), emptied.getMessage());
+        // A file replaced by something that is not JSON Lines.
+        Files.writeString(jsonl, "<html>502 Bad Gateway</html>\n");
+        assertThrows(KnowledgeBaseUnavailableException.class, knowledgeBase::reload);
+        try (var files = Files.list(images)) {
+            assertEquals(3, files.filter(Files::isRegularFile).count(), "nothing moved aside");
+        }
+
+        Files.writeString(jsonl, lines);
+        knowledgeBase.reload();
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        assertEquals(0, knowledgeBase.state().embedded());
+    }
+
+    @Test
+    void anImageMissingForAMomentKeepsItsCachedEmbedding() throws IOException {
+        storedKnowledgeBase();
+        Path coffee = DIR.resolve("kb/images/coffee.jpg");
+        Path aside = DIR.resolve("coffee.jpg");
+        Files.move(coffee, aside);
+        knowledgeBase.reload();
+        assertEquals(2, knowledgeBase.snapshot().entries().size(), "its line is skipped while it is missing");
+        Files.move(aside, coffee);
+        knowledgeBase.reload();
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        assertEquals(0, knowledgeBase.state().embedded(), "its embedding was kept");
+    }
+
+    @Test
+    void aStoredImageNamedOnlyByABrokenLineIsNotMovedAside() throws IOException {
+        String stored = storedKnowledgeBase();
+        Path jsonl = DIR.resolve("kb/description.jsonl");
+        String lines = Files.readString(jsonl);
+        // The stored image's line damaged in the middle of the file, by hand or by a tool.
+        Files.writeString(jsonl, lines.replace("{\"image_path\": \"images/" + stored, "{\"image_path\" \"images/" + stored));
+        knowledgeBase.reload();
+        assertEquals(2, knowledgeBase.snapshot().entries().size());
+        assertTrue(Files.exists(DIR.resolve("kb/images").resolve(stored)), "a line still names it");
+        assertFalse(Files.exists(DIR.resolve("kb/images/.orphaned").resolve(stored)));
+    }
+
+    @Test
+    void anUnusableEmbeddingCacheSlowsLoadingButNeverFailsIt() throws IOException {
+        copy("chelsea-cat.jpg", "images/cat.jpg");
+        copy("coffee-cup.jpg", "images/coffee.jpg");
+        writeLines(line("images/cat.jpg", "a cat"), line("images/coffee.jpg", "an espresso"));
+        Files.writeString(DIR.resolve("cache"), "a file where the cache folder should be");
+
+        knowledgeBase.load();
+        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(2, knowledgeBase.snapshot().entries().size());
+        assertEquals(2, knowledgeBase.state().embedded());
+        assertTrue(knowledgeBase.cacheWarning().isPresent());
+        assertEquals("coffee", knowledgeBase.search(knowledgeBase.snapshot().matrix().row(1), 1, -1f).get(0).entry().id());
+
+        Files.delete(DIR.resolve("cache")); // room again
+        knowledgeBase.reload();
+        assertTrue(knowledgeBase.cacheWarning().isEmpty(), knowledgeBase.cacheWarning().toString());
+        knowledgeBase.load();
+        assertEquals(0, knowledgeBase.state().embedded(), "cached once the folder could be written");
+    }
+
+    /**
+     * Three entries, one of them under a stored (content-derived) name, loaded and cached.
+     *
+     * @return the stored image's file name
+     */
+    private String storedKnowledgeBase() throws IOException {
+        String stored = "0123456789abcdef.jpg";
+        copy("chelsea-cat.jpg", "images/cat.jpg");
+        copy("coffee-cup.jpg", "images/coffee.jpg");
+        copy("motorcycle.jpg", "images/" + stored);
+        writeLines(line("images/cat.jpg", "a cat"), line("images/coffee.jpg", "an espresso"),
+                line("images/" + stored, "a motorcycle"));
+        knowledgeBase.load();
+        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(3, knowledgeBase.snapshot().entries().size());
+        return stored;
     }
 
     private static String line(String path, String description) {
@@ -145,7 +285,8 @@ class KnowledgeBaseLoadingTest {
     }
 
     private static void writeLines(String... lines) throws IOException {
-        Files.writeString(DIR.resolve("kb/description.jsonl"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(DIR.resolve("kb/description.jsonl"), lines.length == 0 ? "" : String.join("\n", lines) + "\n",
+                StandardCharsets.UTF_8);
     }
 
     private static void copy(String demoImage, String target) throws IOException {
