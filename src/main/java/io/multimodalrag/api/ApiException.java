@@ -33,6 +33,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(413, "payload-too-large", "Payload too large", detail, Optional.empty());
     }
 
+    /** 408: the request's body did not arrive in time ({@code rag.upload.body-timeout}, {@code rag.upload.min-rate}). */
+    public static ApiException bodyTooSlow(String detail) {
+        return new ApiException(408, "request-timeout", "Request body too slow", detail, Optional.empty());
+    }
+
     /** 503: too much work at once; retry in a second. */
     public static ApiException busy(String detail) {
         return new ApiException(503, "busy", "Service busy", detail, Optional.of(1));

@@ -1,17 +1,9 @@
 package io.multimodalrag.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.multimodalrag.config.RagConfig;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -21,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -36,9 +27,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * <p>Two limits keep memory bounded: one body may be at most {@code rag.upload.max-size} (413; a declared
  * length over it is refused before a byte is read, by {@link UploadLimitFilter}, a chunked body when it
  * crosses it), and all upload bodies held at once, from their first byte until their answer is sent, at
- * most {@code rag.upload.max-buffered} (503 with Retry-After). A body with a Content-Length reserves it
- * before a byte is read; one sent without (chunked) reserves its size once it has arrived, so while it
- * arrives only the per-body limit bounds it.
+ * most {@code rag.upload.max-buffered} (503 with Retry-After). Bytes count as they arrive, never as declared
+ * ({@link RequestBodyWatch}), and here, whole, once the body is in.
  *
  * <p>Each resource describes its form for OpenAPI with a record ({@code @RequestBody} with
  * {@code @Schema(implementation = ...)}); the records are never instantiated.
@@ -55,24 +45,17 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
     private static final String BUSY = "too many uploads are being received at once (rag.upload.max-buffered); retry shortly";
 
     private final long maxBytes;
-    private final long maxBuffered;
     private final long maxFieldBytes;
-    private final AtomicLong buffered = new AtomicLong();
-    private final String busy;
     private final String tooLarge;
     private final CurrentVertxRequest request;
+    private final RequestBodyWatch watch;
 
-    public MultipartBodies(RagConfig config, ObjectMapper json, MeterRegistry registry, CurrentVertxRequest request)
-            throws JsonProcessingException {
+    public MultipartBodies(RagConfig config, CurrentVertxRequest request, RequestBodyWatch watch) {
         this.request = request;
+        this.watch = watch;
         this.maxBytes = config.upload().maxSize().asLongValue();
-        this.maxBuffered = config.upload().maxBuffered().asLongValue();
         this.maxFieldBytes = textFieldLimit();
-        this.busy = json.writeValueAsString(ApiException.busy(BUSY).problem());
         this.tooLarge = "the request body is over the limit of " + maxBytes + " bytes (rag.upload.max-size)";
-        Gauge.builder("rag.upload.buffered", buffered, AtomicLong::get).baseUnit("bytes")
-                .description("Bytes reserved by upload bodies, from their first byte until their answer is sent")
-                .register(registry);
     }
 
     /** The limit of one text field of a form, {@code quarkus.http.limits.max-form-attribute-size}. */
@@ -91,9 +74,9 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         return tooLarge;
     }
 
-    /** Bytes reserved now. */
+    /** Bytes of upload bodies held now. */
     long buffered() {
-        return buffered.get();
+        return watch.uploads().held();
     }
 
     @Override
@@ -113,7 +96,7 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         if (body.length == 0) {
             throw ApiException.badField(EMPTY);
         }
-        if (headers.getFirst("Content-Length") == null && !reserve(request.getCurrent(), body.length)) {
+        if (!watch.holdWhole(request.getCurrent(), body.length, true)) {
             throw ApiException.busy(BUSY);
         }
         return MultipartForm.parse(body, headers.getFirst("Content-Type"));
@@ -138,33 +121,6 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
             }
             return part.text();
         }).orElse(null);
-    }
-
-    void register(@Observes Router router) {
-        // After UploadLimitFilter (-100), which refuses a declared length over the limit; before the REST layer.
-        router.route().order(-99).handler(this::reserveDeclared);
-    }
-
-    /** Reserves a declared body's bytes, or refuses it with 503 before reading it. */
-    private void reserveDeclared(RoutingContext context) {
-        HttpServerRequest request = context.request();
-        long declared = declaredLength(request.getHeader("Content-Length"));
-        if (declared < 0 || !isMultipartForm(request.getHeader("Content-Type")) || reserve(context, declared)) {
-            context.next();
-            return;
-        }
-        context.response().setStatusCode(503).putHeader("Content-Type", Problem.MEDIA_TYPE)
-                .putHeader("Retry-After", "1").putHeader("Connection", "close").end(busy);
-    }
-
-    /** Reserves {@code bytes} until the exchange ends, if the budget has room. */
-    private boolean reserve(RoutingContext context, long bytes) {
-        if (buffered.addAndGet(bytes) > maxBuffered && bytes > 0) {
-            buffered.addAndGet(-bytes);
-            return false;
-        }
-        context.addEndHandler(ended -> buffered.addAndGet(-bytes));
-        return true;
     }
 
     static boolean isMultipartForm(String contentType) {

@@ -133,6 +133,18 @@ public interface RagConfig {
          */
         @WithDefault("128M")
         MemorySize maxBuffered();
+
+        /**
+         * How long a request body may take to arrive, extended by one second for every {@code min-rate} bytes
+         * received: a body slower than that on average gets 408 and its connection is closed, so that no client holds
+         * memory or a connection by trickling bytes. Counts from the end of the request's headers.
+         */
+        @WithDefault("20s")
+        Duration bodyTimeout();
+
+        /** The slowest average rate, in bytes per second, at which a request body keeps its time (see body-timeout). */
+        @WithDefault("32K")
+        MemorySize minRate();
     }
 
     /** The knowledge base loaded at start-up. */
@@ -276,5 +288,19 @@ public interface RagConfig {
         /** Most texts in one text-embedding request; more get 400. */
         @WithDefault("64")
         int maxInputs();
+
+        /**
+         * Largest accepted body of a JSON request (text search, text embeddings, description updates); larger ones get
+         * 413 before they are read. The default holds 64 texts of 1,000 characters even written as \\u escapes.
+         */
+        @WithDefault("512K")
+        MemorySize maxBodySize();
+
+        /**
+         * Most bytes of JSON bodies held in memory at once, until their answers are sent; a body that would go over it
+         * gets 503 with Retry-After. Parsed, a body takes a few times its size on the heap.
+         */
+        @WithDefault("32M")
+        MemorySize maxBuffered();
     }
 }

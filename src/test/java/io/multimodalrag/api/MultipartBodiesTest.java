@@ -21,13 +21,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Upload bodies received in memory ({@link MultipartBodies}): the ways clients send them, and the bound on
- * how many bytes of them the service holds at once ({@code rag.upload.max-buffered}, 1 MiB here).
+ * Request bodies received in memory ({@link MultipartBodies}, {@link JsonBodyLimit}, {@link RequestBodyWatch}): the
+ * ways clients send them, the bound on how many bytes of them the service holds at once
+ * ({@code rag.upload.max-buffered} and {@code rag.text.max-buffered}, 1 MiB each here), and the rate a body must keep
+ * (1 s plus one for every 100 KB here).
  */
 @QuarkusTest
 @TestProfile(MultipartBodiesTest.SmallBudget.class)
@@ -36,7 +40,8 @@ class MultipartBodiesTest {
     public static class SmallBudget implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rag.upload.max-buffered", "1M");
+            return Map.of("rag.upload.max-buffered", "1M", "rag.text.max-buffered", "1M",
+                    "rag.upload.body-timeout", "1s", "rag.upload.min-rate", "100K");
         }
     }
 
@@ -44,6 +49,9 @@ class MultipartBodiesTest {
 
     @Inject
     MultipartBodies bodies;
+
+    @Inject
+    RequestBodyWatch watch;
 
     @BeforeEach
     void ready() {
@@ -161,12 +169,133 @@ class MultipartBodiesTest {
             out.write(new byte[100_000]);
             out.flush();
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (bodies.buffered() == 0 && System.nanoTime() < deadline) {
+            while (bodies.buffered() < 100_000 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertEquals(500_000, bodies.buffered(), "a body with a Content-Length reserves it whole");
+            assertEquals(100_000, bodies.buffered(), "what has arrived is held, not what was declared");
         }
         assertNothingHeld();
+    }
+
+    /** Opens a connection that sends the headers of a POST and the first {@code sent} bytes of its body. */
+    private static Socket declare(String path, String contentType, long length, int sent) throws Exception {
+        Socket socket = new Socket("localhost", RestAssured.port);
+        socket.setSoTimeout(10_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + length + "\r\nContent-Type: "
+                + contentType + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(new byte[sent]);
+        out.flush();
+        return socket;
+    }
+
+    /** What the service answered on {@code socket} before closing it. */
+    private static String answer(Socket socket) throws Exception {
+        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void bodiesDeclaredButNotSentLockNoHonestUploadOut() throws Exception {
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) { // 6 x 900 KB declared against a 1 MiB budget
+                idle.add(declare("/v1/search", "multipart/form-data; boundary=" + BOUNDARY, 900_000, 0));
+            }
+            Thread.sleep(3 * RequestBodyWatch.TICK_MS);
+            given().multiPart("image", "cat.jpg", TestImages.knowledgeBaseImage("chelsea-cat.jpg")).multiPart("k", "1")
+                    .when().post("/v1/search").then().statusCode(200).body("results", hasSize(1));
+        } finally {
+            for (Socket socket : idle) {
+                socket.close();
+            }
+        }
+        assertNothingHeld();
+    }
+
+    @Test
+    void aBodyThatStopsArrivingIsA408AndItsConnectionIsClosed() throws Exception {
+        long started = System.nanoTime();
+        try (Socket socket = declare("/v1/search", "multipart/form-data; boundary=" + BOUNDARY, 500_000, 1_000)) {
+            String answer = answer(socket); // until the service closes it
+            assertTrue(answer.startsWith("HTTP/1.1 408"), answer);
+            assertTrue(answer.contains("rag.upload.min-rate"), answer);
+            assertTrue(answer.contains("application/problem+json"), answer);
+        }
+        assertTrue(System.nanoTime() - started < 8_000_000_000L, "closed after about a second");
+        assertNothingHeld();
+    }
+
+    @Test
+    void aBodyTrickledBelowTheMinimumRateIsClosedToo() throws Exception {
+        try (Socket socket = declare("/v1/search", "multipart/form-data; boundary=" + BOUNDARY, 5_000_000, 0)) {
+            OutputStream out = socket.getOutputStream();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            long sent = 0;
+            try {
+                // 20 KB/s, a fifth of the minimum rate: allowed 1 s plus 0.2 s per second, so about 1.25 s in all.
+                while (System.nanoTime() < deadline) {
+                    out.write(new byte[2_000]);
+                    out.flush();
+                    sent += 2_000;
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException closed) {
+                // the service closed the connection
+            }
+            assertTrue(sent < 100_000, "closed after " + sent + " bytes");
+            assertTrue(answer(socket).startsWith("HTTP/1.1 408"));
+        }
+        assertNothingHeld();
+    }
+
+    @Test
+    void aJsonBodyOverItsOwnLimitIsA413BeforeItIsSent() throws Exception {
+        try (Socket socket = declare("/v1/search/text", "application/json", 19_000_000, 0)) {
+            String answer = answer(socket);
+            assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+            assertTrue(answer.contains("rag.text.max-body-size"), answer);
+        }
+        String big = "{\"query\": \"" + "a".repeat(600_000) + "\"}";
+        HttpResponse<String> chunked = send(HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port
+                + "/v1/search/text")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(
+                        big.getBytes(StandardCharsets.UTF_8)))).build());
+        assertEquals(413, chunked.statusCode(), chunked.body());
+        assertTrue(chunked.body().contains("rag.text.max-body-size"), chunked.body());
+    }
+
+    @Test
+    void jsonBodiesHaveABudgetOfTheirOwn() throws Exception {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) { // 2 x 400 KB arrived of 500 KB: 800 KB of the 1 MiB
+                held.add(declare("/v1/search/text", "application/json", 500_000, 400_000));
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (watch.texts().held() < 800_000 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(800_000, watch.texts().held());
+            try (Socket third = declare("/v1/search/text", "application/json", 500_000, 400_000)) {
+                String answer = answer(third);
+                assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
+                assertTrue(answer.contains("rag.text.max-buffered"), answer);
+            }
+            // Uploads have their own budget.
+            given().multiPart("image", "cat.jpg", TestImages.knowledgeBaseImage("chelsea-cat.jpg")).multiPart("k", "1")
+                    .when().post("/v1/search").then().statusCode(200);
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (watch.texts().held() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, watch.texts().held());
+        given().contentType("application/json").body("{\"query\": \"a cup of coffee\", \"k\": 1}")
+                .when().post("/v1/search/text").then().statusCode(200);
     }
 
     @Test
