@@ -1,23 +1,28 @@
 package io.multimodalrag.image;
 
-import com.drew.imaging.ImageMetadataReader;
-import com.drew.imaging.ImageProcessingException;
-import com.drew.metadata.Metadata;
-import com.drew.metadata.MetadataException;
-import com.drew.metadata.exif.ExifIFD0Directory;
-
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 
 /**
  * EXIF orientation (tag 0x0112): reading it, and turning the stored pixels upright the way Pillow's
  * {@code ImageOps.exif_transpose} does, so phone photos reach CLIP the right way up.
+ *
+ * <p>Reading looks at nothing but the orientation: it finds the file's EXIF block (a JPEG's first APP1 "Exif"
+ * segment before the first scan, a PNG's eXIf chunk, a WebP's EXIF chunk) by walking segment or chunk headers, and
+ * reads the one tag from the block's first directory (IFD0), bounds-checked against the block. Nothing is
+ * decompressed (no zTXt, no XMP), no other directory is followed, nothing recurses: the work is at most a walk over
+ * the file's headers plus one directory of at most 65,535 entries, whatever the file holds. A general metadata
+ * library reads every directory, maker note and XMP packet to answer the same question: seconds of a worker for a
+ * crafted 1 MB PNG, and a stack overflow for deeply nested XMP.
  */
 final class ExifOrientation {
 
     static final int NORMAL = 1;
+
+    private static final int TAG_ORIENTATION = 0x0112;
+    private static final int TYPE_BYTE = 1;
+    private static final int TYPE_SHORT = 3;
+    private static final int TYPE_LONG = 4;
 
     private ExifOrientation() {
     }
@@ -25,17 +30,166 @@ final class ExifOrientation {
     /** The orientation recorded in the file, or {@link #NORMAL} when there is none or the EXIF block is unreadable. */
     static int read(byte[] bytes) {
         try {
-            Metadata metadata = ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes), bytes.length);
-            ExifIFD0Directory directory = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
-            if (directory == null || !directory.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
-                return NORMAL;
-            }
-            int orientation = directory.getInt(ExifIFD0Directory.TAG_ORIENTATION);
-            return orientation >= 1 && orientation <= 8 ? orientation : NORMAL;
-        } catch (ImageProcessingException | MetadataException | IOException | RuntimeException brokenMetadata) {
+            long block = exifBlock(bytes);
+            return block < 0 ? NORMAL : orientationInTiff(bytes, (int) (block >>> 32), (int) block);
+        } catch (RuntimeException brokenMetadata) {
             // Broken metadata must not cost the user their upload: the pixels are still fine.
             return NORMAL;
         }
+    }
+
+    /** The EXIF block as offset (high 32 bits) and end (low 32 bits), "Exif\0\0" prefix skipped; -1 if none. */
+    private static long exifBlock(byte[] bytes) {
+        return switch (ImageFormat.sniff(bytes).orElse(ImageFormat.BMP)) {
+            case JPEG -> jpegExif(bytes);
+            case PNG -> pngExif(bytes);
+            case WEBP -> webpExif(bytes);
+            default -> -1;
+        };
+    }
+
+    /** The first APP1 segment starting "Exif\0\0" before the first scan (Pillow keeps the first one). */
+    private static long jpegExif(byte[] bytes) {
+        int position = 2;
+        while (position + 3 < bytes.length) {
+            if ((bytes[position] & 0xFF) != 0xFF) {
+                position++; // stray bytes between segments, skipped as libjpeg does
+                continue;
+            }
+            int marker = bytes[position + 1] & 0xFF;
+            if (marker == 0xFF || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+                position += marker == 0xFF ? 1 : 2; // fill bytes and stand-alone markers
+                continue;
+            }
+            if (marker == 0xDA || marker == 0xD9) {
+                return -1; // the first scan or the end: no EXIF in the header
+            }
+            int length = unsigned16(bytes, position + 2, false);
+            int data = position + 4;
+            int end = position + 2 + length;
+            if (length < 2 || end > bytes.length) {
+                return -1;
+            }
+            if (marker == 0xE1 && hasExifPrefix(bytes, data, end)) {
+                return block(data + 6, end);
+            }
+            position = end;
+        }
+        return -1;
+    }
+
+    /** The eXIf chunk, wherever it is: Pillow reads one after the image data too. */
+    private static long pngExif(byte[] bytes) {
+        int position = 8; // after the signature
+        while (position + 8 <= bytes.length) {
+            long length = unsigned32(bytes, position, false);
+            int data = position + 8;
+            if (length > bytes.length - data) {
+                return -1;
+            }
+            int end = data + (int) length;
+            if (isType(bytes, position + 4, "eXIf")) {
+                return hasExifPrefix(bytes, data, end) ? block(data + 6, end) : block(data, end);
+            }
+            if (isType(bytes, position + 4, "IEND")) {
+                return -1;
+            }
+            position = end + 4; // the CRC
+        }
+        return -1;
+    }
+
+    /** The EXIF chunk of a RIFF WebP. */
+    private static long webpExif(byte[] bytes) {
+        int position = 12; // after "RIFF", the size and "WEBP"
+        while (position + 8 <= bytes.length) {
+            long length = unsigned32(bytes, position + 4, true);
+            int data = position + 8;
+            if (length > bytes.length - data) {
+                return -1;
+            }
+            int end = data + (int) length;
+            if (isType(bytes, position, "EXIF")) {
+                return hasExifPrefix(bytes, data, end) ? block(data + 6, end) : block(data, end);
+            }
+            position = end + (int) (length & 1); // chunks are padded to an even length
+        }
+        return -1;
+    }
+
+    /** Tag 0x0112 of IFD0 of the TIFF structure in {@code bytes[start, end)}; {@link #NORMAL} if absent or invalid. */
+    private static int orientationInTiff(byte[] bytes, int start, int end) {
+        if (end - start < 8) {
+            return NORMAL;
+        }
+        boolean little;
+        if (bytes[start] == 'I' && bytes[start + 1] == 'I') {
+            little = true;
+        } else if (bytes[start] == 'M' && bytes[start + 1] == 'M') {
+            little = false;
+        } else {
+            return NORMAL;
+        }
+        if (unsigned16(bytes, start + 2, little) != 42) {
+            return NORMAL;
+        }
+        long ifd = unsigned32(bytes, start + 4, little);
+        if (ifd < 8 || ifd > end - start - 2L) {
+            return NORMAL;
+        }
+        int directory = start + (int) ifd;
+        int entries = unsigned16(bytes, directory, little);
+        int orientation = NORMAL;
+        for (int i = 0; i < entries; i++) {
+            int entry = directory + 2 + 12 * i;
+            if (entry + 12 > end) {
+                break; // a directory cut short: what was read stands
+            }
+            if (unsigned16(bytes, entry, little) != TAG_ORIENTATION || unsigned32(bytes, entry + 4, little) < 1) {
+                continue;
+            }
+            int value = switch (unsigned16(bytes, entry + 2, little)) {
+                case TYPE_SHORT -> unsigned16(bytes, entry + 8, little);
+                case TYPE_LONG -> (int) Math.min(unsigned32(bytes, entry + 8, little), Integer.MAX_VALUE);
+                case TYPE_BYTE -> bytes[entry + 8] & 0xFF;
+                default -> NORMAL;
+            };
+            orientation = value >= 1 && value <= 8 ? value : NORMAL; // a repeated tag: the last one counts
+        }
+        return orientation;
+    }
+
+    private static long block(int start, int end) {
+        return start <= end ? (long) start << 32 | end : -1;
+    }
+
+    private static boolean hasExifPrefix(byte[] bytes, int data, int end) {
+        return end - data >= 6 && bytes[data] == 'E' && bytes[data + 1] == 'x' && bytes[data + 2] == 'i'
+                && bytes[data + 3] == 'f' && bytes[data + 4] == 0 && bytes[data + 5] == 0;
+    }
+
+    private static boolean isType(byte[] bytes, int offset, String type) {
+        for (int i = 0; i < 4; i++) {
+            if (bytes[offset + i] != type.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int unsigned16(byte[] bytes, int offset, boolean little) {
+        int a = bytes[offset] & 0xFF;
+        int b = bytes[offset + 1] & 0xFF;
+        return little ? b << 8 | a : a << 8 | b;
+    }
+
+    private static long unsigned32(byte[] bytes, int offset, boolean little) {
+        long value = 0;
+        for (int i = 0; i < 4; i++) {
+            int shift = little ? 8 * i : 8 * (3 - i);
+            value |= (bytes[offset + i] & 0xFFL) << shift;
+        }
+        return value;
     }
 
     /**

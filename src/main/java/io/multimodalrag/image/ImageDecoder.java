@@ -121,11 +121,14 @@ public final class ImageDecoder {
         if (bytes == null || ImageFormat.sniff(bytes).orElse(null) != ImageFormat.JPEG) {
             return false;
         }
-        JpegStructure jpeg = JpegStructure.scan(bytes);
-        if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes) != ExifOrientation.NORMAL) {
-            return false;
-        }
-        return guarded(ImageFormat.JPEG, () -> streamRows(bytes, receiver, helper));
+        // Every step on the bytes inside the guard: whatever the file holds, the answer is a decoding problem, a 4xx.
+        return guarded(ImageFormat.JPEG, () -> {
+            JpegStructure jpeg = JpegStructure.scan(bytes);
+            if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes) != ExifOrientation.NORMAL) {
+                return false;
+            }
+            return streamRows(bytes, receiver, helper);
+        });
     }
 
     private boolean streamRows(byte[] bytes, RowReceiver receiver, Executor helper) throws IOException {

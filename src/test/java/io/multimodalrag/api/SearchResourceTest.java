@@ -64,6 +64,46 @@ class SearchResourceTest {
     }
 
     @Test
+    void metadataNeverCostsMoreThanThePixelsNorAnswers5xx() {
+        // A photo with a deeply nested XMP packet ahead of its pixels: a general XMP parser overflows its stack.
+        byte[] photo = TestImages.knowledgeBaseImage("coffee-cup.jpg");
+        StringBuilder xmp = new StringBuilder("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"
+                + "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description>");
+        while (xmp.length() < 60_000) {
+            xmp.append("<rdf:Bag><rdf:li>");
+        }
+        byte[] payload = xmp.toString().getBytes(StandardCharsets.US_ASCII);
+        java.io.ByteArrayOutputStream nested = new java.io.ByteArrayOutputStream();
+        nested.write(photo, 0, 2);
+        nested.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xE1, (byte) ((payload.length + 2) >> 8),
+                (byte) (payload.length + 2)});
+        nested.writeBytes(payload);
+        nested.write(photo, 2, photo.length - 2);
+        search(nested.toByteArray(), "nested-xmp.jpg", "k", "1").statusCode(200).body("results[0].id", equalTo("coffee-cup"));
+
+        // A PNG with compressed text chunks that would inflate to 1 GB: never inflated.
+        byte[] png = TestImages.knowledgeBaseImage("horse-silhouette.png");
+        byte[] bomb = io.multimodalrag.testing.TestResources.deflate(new byte[5 << 20]);
+        java.io.ByteArrayOutputStream inflated = new java.io.ByteArrayOutputStream();
+        int afterHeader = 8 + 8 + 13 + 4; // signature and IHDR
+        inflated.write(png, 0, afterHeader);
+        for (int i = 0; i < 200; i++) {
+            byte[] text = new byte[9 + bomb.length];
+            System.arraycopy("Comment\0\0".getBytes(StandardCharsets.US_ASCII), 0, text, 0, 9);
+            System.arraycopy(bomb, 0, text, 9, bomb.length);
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(12 + text.length);
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update("zTXt".getBytes(StandardCharsets.US_ASCII));
+            crc.update(text);
+            chunk.putInt(text.length).put("zTXt".getBytes(StandardCharsets.US_ASCII)).put(text).putInt((int) crc.getValue());
+            inflated.writeBytes(chunk.array());
+        }
+        inflated.write(png, afterHeader, png.length - afterHeader);
+        search(inflated.toByteArray(), "text-bomb.png", "k", "1").statusCode(200)
+                .body("results[0].id", equalTo("horse-silhouette"));
+    }
+
+    @Test
     void resultsAreBestFirstAndKIsHonoured() {
         List<Float> scores = search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "10")
                 .statusCode(200).body("results", hasSize(10)).extract().path("results.score");

@@ -91,4 +91,18 @@ public final class TestResources {
             return String.format(java.util.Locale.ROOT, "mean %.4f, max %d levels, %d samples differ", mean, max, differingSamples);
         }
     }
+
+    /** {@code data} deflated (zlib) at the best compression: zeros give a thousandfold bomb. */
+    public static byte[] deflate(byte[] data) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION);
+        deflater.setInput(data);
+        deflater.finish();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        while (!deflater.finished()) {
+            out.write(buffer, 0, deflater.deflate(buffer));
+        }
+        deflater.end();
+        return out.toByteArray();
+    }
 }
