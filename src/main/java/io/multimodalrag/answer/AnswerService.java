@@ -46,6 +46,8 @@ public class AnswerService {
     private final boolean requireMatch;
     private final Duration connectTimeout;
     private final Duration readTimeout;
+    private final Duration totalTimeout;
+    private final int maxAnswerLength;
 
     public AnswerService(@RestClient VisionChatClient client, ImageEncoder encoder, KnowledgeBase knowledgeBase,
             RagConfig config) {
@@ -67,6 +69,8 @@ public class AnswerService {
         this.requireMatch = config.ask().requireMatch();
         this.connectTimeout = llm.connectTimeout();
         this.readTimeout = llm.readTimeout();
+        this.totalTimeout = llm.totalTimeout();
+        this.maxAnswerLength = llm.maxAnswerLength();
     }
 
     /**
@@ -101,30 +105,43 @@ public class AnswerService {
         }
     }
 
-    /** The whole answer at once. */
+    /** The whole answer at once, within {@code rag.llm.total-timeout}. */
     public Uni<Answer> ask(Question question) {
         requireConfigured();
         long started = System.nanoTime();
         return prepare(question).chain(prepared -> completeWithRetries(prepared.request(), 1, Duration.ZERO)
-                .map(response -> toAnswer(prepared, response, started)));
+                .map(response -> toAnswer(prepared, response, started)))
+                // Cancels whatever is under way (the upstream call, a wait before a retry) when the time is up.
+                .ifNoItem().after(totalTimeout).failWith(() -> finalFailure(UpstreamException.totalTimeout(totalTimeout), 1));
     }
 
     /**
      * The answer as it is written: a {@link AnswerEvent.TextDelta} per piece of text, then one
-     * {@link AnswerEvent.Completed}. Cancelling the subscription cancels the upstream call.
+     * {@link AnswerEvent.Completed} once the upstream has said the answer is complete. A stream cut off before that,
+     * one longer than {@code rag.llm.max-answer-length}, or one still running at {@code rag.llm.total-timeout} fails
+     * after the pieces already passed on. Cancelling the subscription cancels the upstream call.
      */
     public Multi<AnswerEvent> askStreaming(Question question) {
         requireConfigured();
         long started = System.nanoTime();
-        return prepare(question).onItem().transformToMulti(prepared -> {
+        return prepare(question)
+                .ifNoItem().after(totalTimeout).failWith(() -> finalFailure(UpstreamException.totalTimeout(totalTimeout), 1))
+                .onItem().transformToMulti(prepared -> {
             StringBuilder text = new StringBuilder();
             AtomicReference<ChatCompletionUsage> usage = new AtomicReference<>();
             AtomicReference<String> model = new AtomicReference<>();
-            Multi<AnswerEvent> deltas = streamWithRetries(prepared.request().streaming(), 1, Duration.ZERO)
+            AtomicBoolean complete = new AtomicBoolean();
+            Duration left = totalTimeout.minusNanos(System.nanoTime() - started);
+            AtomicBoolean timeUp = new AtomicBoolean();
+            Multi<AnswerEvent> deltas = endingAfter(streamWithRetries(prepared.request().streaming(), 1, Duration.ZERO),
+                    left, timeUp)
                     .onItem().transformToIterable(chunk -> {
                         if (chunk.error() != null) {
                             throw redacted(UpstreamException.malformed("the vision LLM reported an error in the middle"
                                     + " of its answer", chunk.error().message()));
+                        }
+                        if (chunk.ends()) {
+                            complete.set(true);
                         }
                         if (chunk.usage() != null) {
                             usage.set(chunk.usage());
@@ -133,10 +150,17 @@ public class AnswerService {
                             model.set(chunk.model());
                         }
                         String piece = chunk.text();
+                        if (text.length() + piece.length() > maxAnswerLength) {
+                            throw finalFailure(UpstreamException.tooLong(maxAnswerLength), 1);
+                        }
                         text.append(piece);
                         return piece.isEmpty() ? List.<AnswerEvent>of() : List.<AnswerEvent>of(new AnswerEvent.TextDelta(piece));
                     });
             Multi<AnswerEvent> completed = Multi.createFrom().item(() -> {
+                if (!complete.get()) {
+                    throw finalFailure(timeUp.get() ? UpstreamException.totalTimeout(totalTimeout)
+                            : UpstreamException.truncated(), 1);
+                }
                 if (text.toString().isBlank()) {
                     throw UpstreamException.malformed("the vision LLM's stream ended without any text", null);
                 }
@@ -190,6 +214,9 @@ public class AnswerService {
         if (text == null || text.isBlank()) {
             throw UpstreamException.malformed("the vision LLM's answer holds no text", null);
         }
+        if (text.length() > maxAnswerLength) {
+            throw finalFailure(UpstreamException.tooLong(maxAnswerLength), 1);
+        }
         Answer answer = new Answer(text, prepared.sources(), response.model() != null ? response.model() : configuredModel,
                 response.usage(), elapsedMs(started));
         logAnswered(answer);
@@ -236,6 +263,29 @@ public class AnswerService {
                         return pause(delay.get()).onItem()
                                 .transformToMulti(ignored -> streamWithRetries(request, attempt + 1, waited.plus(delay.get())));
                     });
+        });
+    }
+
+    /**
+     * {@code stream} until it ends or {@code limit} has passed, whichever comes first; then the subscription to it is
+     * cancelled (closing the upstream connection), {@code timeUp} set and the stream completed. A subscriber that
+     * cancels cancels both. (Mutiny's {@code select().first(Duration)} did not pass a cancellation on upstream.)
+     */
+    private static <T> Multi<T> endingAfter(Multi<T> stream, Duration limit, AtomicBoolean timeUp) {
+        return Multi.createFrom().emitter(emitter -> {
+            io.smallrye.mutiny.subscription.Cancellable upstream = stream.subscribe()
+                    .with(emitter::emit, emitter::fail, emitter::complete);
+            io.smallrye.mutiny.subscription.Cancellable timer = (limit.isNegative() || limit.isZero()
+                    ? Uni.createFrom().voidItem() : Uni.createFrom().voidItem().onItem().delayIt().by(limit))
+                    .subscribe().with(ignored -> {
+                        timeUp.set(true);
+                        upstream.cancel();
+                        emitter.complete();
+                    });
+            emitter.onTermination(() -> {
+                timer.cancel();
+                upstream.cancel();
+            });
         });
     }
 

@@ -23,12 +23,18 @@ public record ChatCompletionChunk(String id, String model, List<ChunkChoice> cho
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
+    /** The {@code data: [DONE]} event that ends an OpenAI stream. */
+    public static final ChatCompletionChunk DONE = new ChatCompletionChunk(null, null, List.of(), null, null);
+
     /**
-     * The chunk in the data of one event.
+     * The chunk in the data of one event; {@link #DONE} for {@code [DONE]}.
      *
      * @throws UpstreamException of kind MALFORMED when it is not one
      */
     public static ChatCompletionChunk parse(String data) {
+        if (data != null && "[DONE]".equals(data.strip())) {
+            return DONE;
+        }
         try {
             ChatCompletionChunk chunk = data == null || data.isBlank() ? null : JSON.readValue(data, ChatCompletionChunk.class);
             if (chunk == null) {
@@ -46,6 +52,14 @@ public record ChatCompletionChunk(String id, String model, List<ChunkChoice> cho
 
     /** New text of the answer (or, first, only the role). */
     public record Delta(String role, String content, String refusal) {
+    }
+
+    /**
+     * Whether the upstream says the answer is complete with this chunk: it is {@link #DONE}, or its choice has a
+     * {@code finish_reason}. A stream that ends without either was cut off.
+     */
+    public boolean ends() {
+        return this == DONE || choices != null && !choices.isEmpty() && choices.get(0).finishReason() != null;
     }
 
     /** The text this chunk adds to the answer; empty when it adds none. */

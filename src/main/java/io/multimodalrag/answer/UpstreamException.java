@@ -109,6 +109,25 @@ public final class UpstreamException extends RuntimeException {
                 message, Optional.empty(), 1, null);
     }
 
+    /** The whole answer took longer than {@code rag.llm.total-timeout}. */
+    public static UpstreamException totalTimeout(Duration limit) {
+        return new UpstreamException(Kind.TIMEOUT, OptionalInt.empty(), "the answer was not complete within "
+                + seconds(limit) + " (rag.llm.total-timeout)", null, Optional.empty(), 1, null);
+    }
+
+    /** An answer longer than {@code rag.llm.max-answer-length}. */
+    public static UpstreamException tooLong(int maxLength) {
+        return new UpstreamException(Kind.MALFORMED, OptionalInt.empty(), "the vision LLM's answer is longer than "
+                + maxLength + " characters (rag.llm.max-answer-length)", null, Optional.empty(), 1, null);
+    }
+
+    /** A streamed answer that ended without saying it was complete: cut off upstream or on the way. */
+    public static UpstreamException truncated() {
+        return new UpstreamException(Kind.MALFORMED, OptionalInt.empty(), "the vision LLM's stream ended before the"
+                + " answer was complete (no finish_reason, no [DONE]); the text received is incomplete", null,
+                Optional.empty(), 1, null);
+    }
+
     /** A 2xx answer that is not a usable chat completion. */
     public static UpstreamException malformed(String what, String upstreamMessage) {
         return new UpstreamException(Kind.MALFORMED, OptionalInt.empty(), what, clean(upstreamMessage),

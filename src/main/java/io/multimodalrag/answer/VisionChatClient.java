@@ -9,12 +9,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.function.Predicate;
 import org.eclipse.microprofile.rest.client.annotation.RegisterClientHeaders;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 import org.jboss.resteasy.reactive.RestStreamElementType;
-import org.jboss.resteasy.reactive.client.SseEvent;
-import org.jboss.resteasy.reactive.client.SseEventFilter;
 
 /**
  * The OpenAI-compatible chat-completions API of the vision LLM (OpenAI, a gateway, vLLM, Ollama).
@@ -38,35 +35,27 @@ public interface VisionChatClient {
      * One chat completion as server-sent events, one chunk per event; the request must have
      * {@code stream: true} ({@link ChatCompletionRequest#streaming()}). Cancelling the subscription
      * closes the connection. A chunk that is not a JSON chat-completion chunk fails the stream with
-     * an {@link UpstreamException} of kind MALFORMED.
+     * an {@link UpstreamException} of kind MALFORMED; {@code [DONE]} is {@link ChatCompletionChunk#DONE}.
      */
     default Multi<ChatCompletionChunk> stream(ChatCompletionRequest request) {
         return streamEvents(request).map(ChatCompletionChunk::parse);
     }
 
     /**
-     * The raw {@code data} of each event of {@link #stream}. Chunks are parsed by our code rather
-     * than by the client because the client throws a chunk it cannot parse on the event loop
-     * instead of failing the stream (quarkusio/quarkus#37601), so a broken stream would look complete.
+     * The raw {@code data} of each event of {@link #stream}, {@code [DONE]} included: it is how a
+     * complete stream is told from one cut off. Chunks are parsed by our code rather than by the
+     * client because the client throws a chunk it cannot parse on the event loop instead of failing
+     * the stream (quarkusio/quarkus#37601), so a broken stream would look complete.
      */
     @POST
     @Path("chat/completions")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.TEXT_PLAIN)
-    @SseEventFilter(SkipDoneEvent.class)
     Multi<String> streamEvents(ChatCompletionRequest request);
 
     @ClientExceptionMapper
     static RuntimeException toException(Response response) {
         return UpstreamException.fromResponse(response);
-    }
-
-    /** OpenAI ends a stream with {@code data: [DONE]}, which is not JSON: it is dropped, not parsed. */
-    final class SkipDoneEvent implements Predicate<SseEvent<String>> {
-        @Override
-        public boolean test(SseEvent<String> event) {
-            return !"[DONE]".equals(event.data() == null ? null : event.data().strip());
-        }
     }
 }

@@ -40,6 +40,11 @@ public class ClientGoneLogFilter implements Filter {
             if (cause instanceof ClosedChannelException) {
                 return true;
             }
+            // The same, seen by the socket rather than the channel: which one a write meets is a matter of timing.
+            if (cause instanceof java.io.IOException && cause.getMessage() != null
+                    && (cause.getMessage().contains("Broken pipe") || cause.getMessage().contains("Connection reset by peer"))) {
+                return true;
+            }
         }
         return false;
     }

@@ -4,6 +4,8 @@ import io.multimodalrag.config.RagConfig;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.ConstrainedTo;
+import jakarta.ws.rs.RuntimeType;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.Provider;
 import jakarta.ws.rs.ext.ReaderInterceptor;
@@ -16,7 +18,9 @@ import java.io.IOException;
  * {@link UploadLimitFilter}), and within the {@code rag.text.max-buffered} budget of such bodies held at once (503),
  * counted whole here, once the body is in memory, beyond what {@link RequestBodyWatch} counted while it arrived.
  */
+// Server side only: the REST client reads the LLM's answers through the same interceptors otherwise.
 @Provider
+@ConstrainedTo(RuntimeType.SERVER)
 @ApplicationScoped
 public class JsonBodyLimit implements ReaderInterceptor {
 

@@ -263,6 +263,22 @@ public interface RagConfig {
          */
         @WithDefault("20s")
         Duration retryMaxWait();
+
+        /**
+         * The most time one question may take from its arrival to the answer's last piece, retries, waits and a slow
+         * stream included: past it the client gets 504 (or, streaming, an {@code error} event) and the upstream call is
+         * cancelled. The read timeout bounds silence only, so this is what bounds an upstream that writes slowly.
+         */
+        @WithDefault("120s")
+        Duration totalTimeout();
+
+        /**
+         * The longest answer taken from the LLM, in characters; a longer one is cut off there and answered 502 (or an
+         * {@code error} event after what was streamed). {@code max-tokens} asks the model for less; this holds when a
+         * server ignores it.
+         */
+        @WithDefault("20000")
+        int maxAnswerLength();
     }
 
     /** How /v1/ask treats retrieval. */

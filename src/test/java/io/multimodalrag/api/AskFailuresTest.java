@@ -218,6 +218,41 @@ class AskFailuresTest {
     }
 
     @Test
+    void aStreamCutOffWithoutFinishReasonOrDoneIsAnErrorEventNotACompleteAnswer() {
+        // The connection ends cleanly after two pieces: a proxy's timeout, a crashed upstream worker.
+        willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, "assistant", "") + "\n\n"
+                + "data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "The tank holds ") + "\n\n"
+                + "data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "4") + "\n\n"));
+        List<SseEvents.Event> events = askStreaming();
+        assertEquals(List.of("delta", "delta", "error"), names(events));
+        JsonNode problem = FakeVisionLlm.json(events.get(2).data());
+        assertEquals(502, problem.path("status").asInt());
+        assertTrue(problem.path("detail").asText().contains("ended before the answer was complete"), problem.toString());
+    }
+
+    @Test
+    void aStreamEndingWithFinishReasonButNoDoneIsComplete() {
+        String last = FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "done.")
+                .replace("\"index\":0,", "\"index\":0,\"finish_reason\":\"stop\",");
+        willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "All ") + "\n\n"
+                + "data: " + last + "\n\n"));
+        assertEquals(List.of("delta", "delta", "done"), names(askStreaming()));
+    }
+
+    @Test
+    void anAnswerOverTheLengthLimitIsRefusedInBothModes() {
+        String tooLong = "x".repeat(VisionLlmProfile.MAX_ANSWER_LENGTH + 1);
+        willAnswer(FakeVisionLlm.completion(VisionLlmProfile.MODEL, tooLong, 10, 2000));
+        ask().statusCode(502).contentType(Problem.MEDIA_TYPE)
+                .body("detail", containsString("rag.llm.max-answer-length"));
+        llm.resetAll();
+        willAnswer(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 10, 2000, "x".repeat(1500), "x".repeat(1500)));
+        List<SseEvents.Event> events = askStreaming();
+        assertEquals(List.of("delta", "error"), names(events));
+        assertTrue(events.get(1).data().contains("rag.llm.max-answer-length"), events.get(1).data());
+    }
+
+    @Test
     void anErrorChunkInTheMiddleOfAStreamEndsItWithAnErrorEvent() {
         willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "Partial ") + "\n\n"
                 + "data: {\"error\": {\"message\": \"The server had an error while processing your request\"}}\n\n"));

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +50,29 @@ class AskStreamCancellationTest {
             // A client leaving is not a server error (an event written as it left used to log one, with a trace).
             assertFalse(logs.text().contains(" SEVERE ") || logs.text().contains(" ERROR "), logs.text());
         }
+    }
+
+    @Test
+    void aStreamStillRunningAtTheTotalTimeoutEndsWithAnErrorEventAndClosesTheUpstream() throws Exception {
+        String body = AskResourceTest.askRequest(TestImages.gradientPng(64, 48), "photo.png", "question", "What is shown?")
+                .accept("text/event-stream").when().post("/v1/ask").then().statusCode(200).extract().asString();
+        List<SseEvents.Event> events = SseEvents.parse(body);
+        assertEquals("delta", events.get(0).name(), body);
+        SseEvents.Event last = events.get(events.size() - 1);
+        assertEquals("error", last.name(), body);
+        assertTrue(last.data().contains("\"status\":504") && last.data().contains("rag.llm.total-timeout"), last.data());
+        assertTrue(SlowStreamingLlm.closedByClient.await(5, TimeUnit.SECONDS), "the upstream call was not cancelled");
+        assertFalse(SlowStreamingLlm.streamedToTheEnd.getCount() == 0, "the upstream streamed to the end");
+    }
+
+    @Test
+    void anAnswerStillComingAtTheTotalTimeoutIsA504() throws Exception {
+        // The same slow server answers the whole-answer call too: it would take 10 s.
+        AskResourceTest.ask(TestImages.gradientPng(64, 48), "photo.png", "question", "What is shown?")
+                .statusCode(504).contentType(Problem.MEDIA_TYPE)
+                .body("type", org.hamcrest.Matchers.equalTo("urn:multimodal-rag:problem:llm-timeout"))
+                .body("detail", org.hamcrest.Matchers.containsString("rag.llm.total-timeout"));
+        assertTrue(SlowStreamingLlm.closedByClient.await(5, TimeUnit.SECONDS), "the upstream call was not cancelled");
     }
 
     /** A multipart POST /v1/ask with Accept: text/event-stream, written by hand to own the socket. */

@@ -67,12 +67,7 @@ class SearchResourceTest {
     void metadataNeverCostsMoreThanThePixelsNorAnswers5xx() {
         // A photo with a deeply nested XMP packet ahead of its pixels: a general XMP parser overflows its stack.
         byte[] photo = TestImages.knowledgeBaseImage("coffee-cup.jpg");
-        StringBuilder xmp = new StringBuilder("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"
-                + "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description>");
-        while (xmp.length() < 60_000) {
-            xmp.append("<rdf:Bag><rdf:li>");
-        }
-        byte[] payload = xmp.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] payload = io.multimodalrag.testing.TestResources.nestedXmpPacket();
         java.io.ByteArrayOutputStream nested = new java.io.ByteArrayOutputStream();
         nested.write(photo, 0, 2);
         nested.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xE1, (byte) ((payload.length + 2) >> 8),

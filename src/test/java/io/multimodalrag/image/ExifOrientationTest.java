@@ -157,13 +157,8 @@ class ExifOrientationTest {
 
     @Test
     void deeplyNestedXmpIsNotParsed() {
-        StringBuilder xmp = new StringBuilder("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"
-                + "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description>");
-        while (xmp.length() < 60_000) {
-            xmp.append("<rdf:Bag><rdf:li>");
-        }
-        byte[] jpeg = jpegWith(segment(0xE1, xmp.toString().getBytes(StandardCharsets.US_ASCII)),
-                exifApp1(orientationTiff(6)));
+        byte[] jpeg = jpegWith(segment(0xE1, TestResources.nestedXmpPacket()), exifApp1(orientationTiff(6)));
         assertEquals(6, ExifOrientation.read(jpeg));
     }
+
 }

@@ -105,4 +105,14 @@ public final class TestResources {
         deflater.end();
         return out.toByteArray();
     }
+
+    /**
+     * A JPEG APP1 payload holding an XMP packet of well-formed XML nested 8,000 elements deep: a general XMP parser
+     * overflows its stack on it.
+     */
+    public static byte[] nestedXmpPacket() {
+        int depth = 8_000;
+        return ("http://ns.adobe.com/xap/1.0/\0" + "<a>".repeat(depth) + "</a>".repeat(depth))
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
 }
