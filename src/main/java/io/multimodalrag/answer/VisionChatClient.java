@@ -1,6 +1,9 @@
 package io.multimodalrag.answer;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.rest.client.reactive.ClientExceptionMapper;
+import io.quarkus.rest.client.reactive.ClientObjectMapper;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -57,5 +60,11 @@ public interface VisionChatClient {
     @ClientExceptionMapper
     static RuntimeException toException(Response response) {
         return UpstreamException.fromResponse(response);
+    }
+
+    /** The service's mapper without its strictness about requests: what an upstream sends is read as it comes. */
+    @ClientObjectMapper
+    static ObjectMapper objectMapper(ObjectMapper defaultObjectMapper) {
+        return defaultObjectMapper.copy().disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     }
 }

@@ -1,5 +1,6 @@
 package io.multimodalrag.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.KnowledgeBaseEntry;
@@ -15,7 +16,6 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -23,6 +23,8 @@ import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.jboss.resteasy.reactive.PathPart;
+import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -56,8 +58,9 @@ public class ImageResource {
                     description = "the entry's id; default: one made from the image's content") String id) {
     }
 
-    /** The body of a description update. */
-    public record DescriptionUpdate(String description) {
+    /** The body of a description update; read as a JSON node so that a number or an object is a 400, not text. */
+    public record DescriptionUpdate(
+            @Schema(type = SchemaType.STRING, required = true, description = "what the image shows") JsonNode description) {
     }
 
     /** A knowledge-base entry as clients see it. */
@@ -97,14 +100,45 @@ public class ImageResource {
 
     @GET
     @Path("/{id}/content")
-    @Operation(summary = "The entry's image bytes, with their content type")
-    public RestResponse<java.nio.file.Path> content(@RestPath String id) {
+    @Operation(summary = "The entry's image bytes, with their content type; If-None-Match gives 304, one byte Range 206")
+    public RestResponse<Object> content(@RestPath String id, @RestHeader("If-None-Match") String ifNoneMatch,
+            @RestHeader("Range") String range, @RestHeader("If-Range") String ifRange) {
         KnowledgeBaseEntry entry = entry(id);
-        // The file is sent by the server without blocking; the ETag is the content hash.
-        return RestResponse.ResponseBuilder.ok(entry.file(), entry.mediaType())
-                .header("ETag", "\"" + entry.contentHash() + "\"")
-                .header("Cache-Control", "no-cache")
-                .build();
+        // The ETag is the content hash: the bytes cannot change under it.
+        String etag = "\"" + entry.contentHash() + "\"";
+        if (ifNoneMatch != null && ContentRanges.matchesAny(ifNoneMatch, etag)) {
+            return RestResponse.ResponseBuilder.<Object>create(RestResponse.Status.NOT_MODIFIED).header("ETag", etag)
+                    .header("Cache-Control", "no-cache").build();
+        }
+        long length;
+        try {
+            length = java.nio.file.Files.size(entry.file());
+        } catch (java.io.IOException e) {
+            throw ApiException.notFound("the image of '" + entry.id() + "' is not on disk any more");
+        }
+        // A range only of exactly this content (If-Range absent or naming it); anything else gets the whole image.
+        Optional<ContentRanges.Range> part = range == null || ifRange != null && !ifRange.strip().equals(etag)
+                ? Optional.empty() : ContentRanges.single(range, length);
+        RestResponse.ResponseBuilder<Object> response;
+        if (part.isPresent() && part.get().unsatisfiable()) {
+            return RestResponse.ResponseBuilder.<Object>create(416).type(Problem.MEDIA_TYPE)
+                    .header("Content-Range", "bytes */" + length)
+                    .entity(Problem.of(416, "range-not-satisfiable", "Range not satisfiable",
+                            "the image has " + length + " bytes; ask for a range within them"))
+                    .build();
+        }
+        if (part.isPresent()) {
+            ContentRanges.Range r = part.get();
+            // The file part is sent by the server without blocking, as the whole file is.
+            response = RestResponse.ResponseBuilder.<Object>create(206)
+                    .entity(new PathPart(entry.file(), r.first(), r.length()))
+                    .header("Content-Range", "bytes " + r.first() + "-" + r.last() + "/" + length);
+        } else {
+            // A whole Path would have Quarkus apply the Range header to it itself, and send part of it as a 200.
+            response = RestResponse.ResponseBuilder.<Object>ok(new PathPart(entry.file(), 0, length));
+        }
+        return response.type(entry.mediaType()).header("ETag", etag).header("Accept-Ranges", "bytes")
+                .header("Cache-Control", "no-cache").build();
     }
 
     @POST
@@ -125,9 +159,11 @@ public class ImageResource {
             }
         });
         // Hashing and the duplicate check take milliseconds for a large photo: off the event loop.
+        // Location stays relative (RFC 9110 allows it): an absolute one would be built from the request's Host header.
         return Uni.createFrom().deferred(() -> knowledgeBase.add(image, text, requestedId))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .map(entry -> RestResponse.ResponseBuilder.<ImageEntry>created(URI.create("/v1/images/" + entry.id()))
+                .map(entry -> RestResponse.ResponseBuilder.<ImageEntry>create(RestResponse.Status.CREATED)
+                        .header("Location", "/v1/images/" + entry.id())
                         .entity(ImageEntry.of(entry)).build());
     }
 
@@ -138,7 +174,15 @@ public class ImageResource {
     @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
     @Operation(summary = "Replace an image's description (admin)")
     public Uni<ImageEntry> updateDescription(@RestPath String id, DescriptionUpdate update) {
-        String text = description(update == null ? null : update.description());
+        if (update == null) {
+            throw ApiException.badField("the body must be a JSON object such as {\"description\": \"a 20 L tank\"}");
+        }
+        JsonNode given = update.description();
+        if (given != null && !given.isNull() && !given.isTextual()) {
+            throw ApiException.badField("'description' must be a string, got " + given.getNodeType().toString()
+                    .toLowerCase(java.util.Locale.ROOT));
+        }
+        String text = description(given == null || given.isNull() ? null : given.textValue());
         return Uni.createFrom().item(() -> ImageEntry.of(knowledgeBase.updateDescription(id, text)))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }

@@ -169,6 +169,14 @@ public class ProblemMapper {
         JsonLocation location = syntaxError.getLocation();
         String where = location == null || location.getLineNr() < 1 ? ""
                 : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+        String original = syntaxError.getOriginalMessage();
+        if (original != null && original.startsWith("Duplicate field '")) {
+            // Jackson's STRICT_DUPLICATE_DETECTION (StrictJson): "Duplicate field 'k'".
+            String member = original.substring("Duplicate field '".length(), Math.max("Duplicate field '".length(),
+                    original.indexOf('\'', "Duplicate field '".length())));
+            return problem(ApiException.badField("the JSON member '" + RequestFields.abbreviate(member)
+                    + "' is given twice" + where + "; send each member once").problem());
+        }
         String detail = syntaxError instanceof StreamReadException
                 ? "the request body is not valid JSON" + where
                 : "the request body is not a JSON object of the documented shape" + where + "; see /q/openapi";

@@ -21,7 +21,7 @@ final class RequestFields {
         }
         int k;
         try {
-            k = Integer.parseInt(value.strip());
+            k = asciiInteger(value.strip());
         } catch (NumberFormatException e) {
             throw notAWholeK("'" + abbreviate(value) + "'");
         }
@@ -42,6 +42,20 @@ final class RequestFields {
         return checkK(value.intValue());
     }
 
+    /**
+     * A whole number written with the digits 0-9 only: {@link Integer#parseInt} also takes other scripts' digits
+     * ("۵", "٣"), which no other layer (a cache key, a log search, a proxy rule) would read as the same number.
+     */
+    private static int asciiInteger(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < '0' || c > '9') && !(i == 0 && (c == '-' || c == '+') && text.length() > 1)) {
+                throw new NumberFormatException("not an ASCII whole number");
+            }
+        }
+        return Integer.parseInt(text);
+    }
+
     private static int checkK(int k) {
         if (k < 1 || k > MAX_K) {
             throw ApiException.badField("'k' must be from 1 to " + MAX_K + ", got " + k);
@@ -50,7 +64,8 @@ final class RequestFields {
     }
 
     private static ApiException notAWholeK(String shown) {
-        return ApiException.badField("'k' must be a whole number from 1 to " + MAX_K + ", got " + shown);
+        return ApiException.badField("'k' must be a whole number from 1 to " + MAX_K + " written with the digits 0-9, got "
+                + shown);
     }
 
     /** {@code minScore}: the lowest cosine similarity returned, -1 to 1. */
@@ -100,7 +115,7 @@ final class RequestFields {
             return defaultValue;
         }
         try {
-            int parsed = Integer.parseInt(value.strip());
+            int parsed = asciiInteger(value.strip());
             if (parsed >= min && parsed <= max) {
                 return parsed;
             }

@@ -57,6 +57,43 @@ class ImageResourceTest {
     }
 
     @Test
+    void aConditionalRequestForUnchangedContentIs304() {
+        String etag = given().get("/v1/images/horse-silhouette/content").then().statusCode(200).extract().header("ETag");
+        given().header("If-None-Match", etag).get("/v1/images/horse-silhouette/content").then()
+                .statusCode(304).header("ETag", equalTo(etag)).body(equalTo(""));
+        given().header("If-None-Match", "\"other\", W/" + etag).get("/v1/images/horse-silhouette/content").then()
+                .statusCode(304);
+        given().header("If-None-Match", "\"something-else\"").get("/v1/images/horse-silhouette/content").then()
+                .statusCode(200);
+    }
+
+    @Test
+    void aRangeIsA206WithItsContentRangeAndNeverAPartial200() throws Exception {
+        byte[] whole = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("image_database/horse-silhouette.png"));
+        byte[] part = given().header("Range", "bytes=10-109").get("/v1/images/horse-silhouette/content").then()
+                .statusCode(206).contentType("image/png")
+                .header("Content-Range", equalTo("bytes 10-109/" + whole.length))
+                .extract().asByteArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(whole, 10, 110), part);
+        byte[] tail = given().header("Range", "bytes=-16").get("/v1/images/horse-silhouette/content").then()
+                .statusCode(206).extract().asByteArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(whole, whole.length - 16,
+                whole.length), tail);
+        given().header("Range", "bytes=" + whole.length + "-").get("/v1/images/horse-silhouette/content").then()
+                .statusCode(416).header("Content-Range", equalTo("bytes */" + whole.length));
+        // Several ranges, another unit, a stale If-Range: the whole image, 200.
+        for (String[] headers : new String[][] {{"Range", "bytes=0-1,5-6"}, {"Range", "items=0-3"},
+                {"Range", "bytes=0-3", "If-Range", "\"stale\""}}) {
+            var request = given().header(headers[0], headers[1]);
+            if (headers.length > 2) {
+                request.header(headers[2], headers[3]);
+            }
+            byte[] body = request.get("/v1/images/horse-silhouette/content").then().statusCode(200).extract().asByteArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole, body, String.join(" ", headers));
+        }
+    }
+
+    @Test
     void anUnknownIdIsA404() {
         given().get("/v1/images/no-such-image").then().statusCode(404).contentType(Problem.MEDIA_TYPE)
                 .body("detail", containsString("no-such-image"));

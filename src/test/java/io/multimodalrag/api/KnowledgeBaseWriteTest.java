@@ -207,6 +207,28 @@ class KnowledgeBaseWriteTest {
     }
 
     @Test
+    void aDescriptionThatIsNotAStringIsA400AndChangesNothing() throws IOException {
+        String id = add(uniqueImage(), "kept as it is");
+        String before = jsonl();
+        for (String body : List.of("{\"description\": 42}", "{\"description\": {\"text\": \"x\"}}",
+                "{\"description\": [\"x\"]}", "{\"description\": true}",
+                "{\"description\": \"one\", \"description\": \"two\"}")) {
+            admin().contentType("application/json").body(body).when().put("/v1/images/" + id + "/description").then()
+                    .statusCode(400).contentType(Problem.MEDIA_TYPE).body("detail", containsString("description"));
+        }
+        assertEquals(before, jsonl());
+        given().get("/v1/images/" + id).then().body("description", equalTo("kept as it is"));
+    }
+
+    @Test
+    void theLocationOfAnAddedImageNeverEchoesTheHostHeader() {
+        String location = admin().header("Host", "evil.example").multiPart("image", "l.png", uniqueImage())
+                .multiPart("description", "location test").when().post("/v1/images").then()
+                .statusCode(201).extract().header("Location");
+        assertTrue(location.startsWith("/v1/images/"), location);
+    }
+
+    @Test
     void deletingRemovesTheLineTheFileAndTheSearchResult() throws IOException {
         byte[] image = uniqueImage();
         String id = add(image, "to be deleted");

@@ -98,6 +98,14 @@ class SearchResourceTest {
                 .body("results[0].id", equalTo("horse-silhouette"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"\u0663", "\u06f5", "\uff15", "1\u0660"})
+    void kWrittenWithOtherScriptsDigitsIsA400(String k) {
+        search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", k).statusCode(400)
+                .contentType(Problem.MEDIA_TYPE).body("detail", containsString("digits 0-9"));
+        given().queryParam("size", k).get("/v1/images").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
+    }
+
     @Test
     void resultsAreBestFirstAndKIsHonoured() {
         List<Float> scores = search(TestImages.knowledgeBaseImage("coffee-cup.jpg"), "c.jpg", "k", "10")

@@ -135,6 +135,17 @@ class TextSearchResourceTest {
                 answer);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"query\": \"cat\", \"query\": \"dog\"}", "{\"query\": \"cat\", \"k\": 1, \"k\": 50}"})
+    void aMemberGivenTwiceIsA400ThatNamesIt(String body) {
+        try (CapturedLogs logs = CapturedLogs.start()) {
+            search(body).statusCode(400).contentType(Problem.MEDIA_TYPE)
+                    .body("type", equalTo("urn:multimodal-rag:problem:bad-request"))
+                    .body("detail", containsString("twice"));
+            assertTrue(!logs.text().contains(" ERROR "), logs.text());
+        }
+    }
+
     @Test
     void aBodyThatIsNotJsonIsA415() {
         given().contentType(ContentType.TEXT).body("battery generator").when().post("/v1/search/text").then()
