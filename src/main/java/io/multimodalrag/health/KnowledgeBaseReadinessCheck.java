@@ -33,6 +33,8 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
         }
         // UP all the same: the cache only saves work at the next start.
         knowledgeBase.cacheWarning().ifPresent(warning -> response.withData("embeddingCache", warning));
+        // UP as well: what is served is what was read last; the operator should look at the file.
+        knowledgeBase.reloadWarning().ifPresent(warning -> response.withData("reload", warning));
         return response.build();
     }
 }

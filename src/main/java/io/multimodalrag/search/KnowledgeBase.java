@@ -132,6 +132,8 @@ public class KnowledgeBase {
     private boolean cacheUnopened;
     /** Why embeddings are not being saved to the cache file, if they are not; null while they are. */
     private volatile String cacheWarning;
+    /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
+    private volatile String reloadWarning;
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -208,6 +210,7 @@ public class KnowledgeBase {
                 cache = null; // read the cache file afresh
             }
             state = loadNow();
+            reloadWarning = null;
         } catch (CatalogueUnusableException e) {
             LOG.warnf("the knowledge base is not loaded: %s", e.getMessage());
             state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
@@ -233,12 +236,15 @@ public class KnowledgeBase {
         try {
             State reloaded = loadNow();
             state = reloaded;
+            reloadWarning = null;
             return reloaded;
         } catch (CatalogueUnusableException e) {
             LOG.warnf("reload refused, still serving the %d entries loaded before: %s", snapshot.entries().size(),
                     e.getMessage());
             if (state.status() != Status.READY) {
                 state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
+            } else {
+                reloadWarning = "the last reload was refused, the entries loaded before are served: " + e.getMessage();
             }
             throw new KnowledgeBaseUnavailableException("the reload was refused and nothing changed: " + e.getMessage());
         } finally {
@@ -536,6 +542,11 @@ public class KnowledgeBase {
             cacheWarning = "the embedding cache cannot be written (a full disk, or not a folder?); embeddings made since"
                     + " are kept in memory until it can";
         }
+    }
+
+    /** Why the last reload was refused, while the entries loaded before it are still served. */
+    public Optional<String> reloadWarning() {
+        return Optional.ofNullable(reloadWarning);
     }
 
     /** Why embeddings are not being written to the cache file, if they are not: for readiness and the operator. */

@@ -305,7 +305,8 @@ class KnowledgeBaseWriteTest {
                     .body("type", equalTo("urn:multimodal-rag:problem:knowledge-base-unavailable"))
                     .body("detail", containsString("nothing changed"));
             given().get("/v1/images").then().body("total", equalTo(before));
-            given().get("/q/health/ready").then().statusCode(200);
+            given().get("/q/health/ready").then().statusCode(200)
+                    .body("checks.find { it.name == 'knowledge-base' }.data.reload", containsString("refused"));
             given().multiPart("image", "q.jpg", TestImages.knowledgeBaseImage("coffee-cup.jpg")).post("/v1/search")
                     .then().statusCode(200).body("results[0].id", equalTo("coffee-cup"));
 
@@ -324,6 +325,8 @@ class KnowledgeBaseWriteTest {
                 .body("entries", equalTo(before)).body("embedded", equalTo(0));
         given().get("/v1/images/" + id).then().statusCode(200)
                 .body("description", equalTo("added before the file went away"));
+        given().get("/q/health/ready").then().body("checks.find { it.name == 'knowledge-base' }.data.reload",
+                org.hamcrest.Matchers.nullValue());
         assertTrue(Files.exists(IMAGES.resolve(id + ".png")), "the stored image was not moved aside");
     }
 
