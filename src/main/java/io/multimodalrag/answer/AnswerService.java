@@ -95,14 +95,16 @@ public class AnswerService {
     }
 
     /**
-     * Fails fast, before any work, when the LLM cannot be asked.
+     * Fails fast, before any work, when the LLM cannot be asked, or there is no knowledge base to ground it in.
      *
      * @throws VisionLlmNotConfiguredException without an API key
+     * @throws io.multimodalrag.search.KnowledgeBaseUnavailableException while the knowledge base is not loaded
      */
     public void requireConfigured() {
         if (apiKey.isEmpty()) {
             throw new VisionLlmNotConfiguredException();
         }
+        knowledgeBase.requireLoaded();
     }
 
     /** The whole answer at once, within {@code rag.llm.total-timeout}. */

@@ -88,6 +88,7 @@ public class SearchResource {
         int topK = RequestFields.k(uploads.text(form, "k"), 2);
         float threshold = RequestFields.minScore(uploads.text(form, "minScore"));
         String model = models.require().name();
+        knowledgeBase.requireLoaded();
         return imageEncoder.encode(image).map(query -> answer(query, topK, threshold, model, started));
     }
 
@@ -105,6 +106,7 @@ public class SearchResource {
         int topK = RequestFields.k(request.k(), 2);
         float threshold = RequestFields.minScore(request.minScore());
         String model = models.require().name();
+        knowledgeBase.requireLoaded();
         return textEncoder.encode(query).map(vector -> answer(vector, topK, threshold, model, started));
     }
 

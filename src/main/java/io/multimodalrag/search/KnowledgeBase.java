@@ -465,8 +465,13 @@ public class KnowledgeBase {
         requireLoaded();
     }
 
-    /** Fails while no snapshot read from the catalogue is being served: still loading, or the load failed. */
-    private void requireLoaded() {
+    /**
+     * Fails while no snapshot read from the catalogue is being served: still loading, or the load failed. Callers
+     * check it before spending work on a request that needs the knowledge base.
+     *
+     * @throws KnowledgeBaseUnavailableException (or the model's own exception when the model is what is missing)
+     */
+    public void requireLoaded() {
         State current = state;
         if (current.status() != Status.READY) {
             models.require();
