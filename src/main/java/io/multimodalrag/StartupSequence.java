@@ -4,6 +4,7 @@ import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -34,6 +35,7 @@ public class StartupSequence {
     private final KnowledgeBase knowledgeBase;
     private final Duration retryInterval;
     private volatile boolean finished;
+    private volatile Thread retry;
 
     public StartupSequence(ModelLoader models, KnowledgeBase knowledgeBase, RagConfig config) {
         this.models = models;
@@ -65,7 +67,16 @@ public class StartupSequence {
         if (knowledgeBase.state().retryable()) {
             Thread retries = new Thread(this::retryKnowledgeBase, "knowledge-base-retry");
             retries.setDaemon(true);
+            retry = retries;
             retries.start();
+        }
+    }
+
+    /** Stops retrying with the application: a dev-mode restart starts a new instance over the same files. */
+    void onStop(@Observes ShutdownEvent event) {
+        Thread retries = retry;
+        if (retries != null) {
+            retries.interrupt();
         }
     }
 
@@ -77,10 +88,13 @@ public class StartupSequence {
     private void retryKnowledgeBase() {
         try {
             while (knowledgeBase.state().status() == KnowledgeBase.Status.FAILED && knowledgeBase.state().retryable()) {
+                int loadsBefore = knowledgeBase.loadCount();
                 Thread.sleep(retryInterval.toMillis());
-                if (knowledgeBase.state().status() == KnowledgeBase.Status.FAILED) {
-                    knowledgeBase.load();
+                if (knowledgeBase.loadCount() != loadsBefore) {
+                    return; // someone reloaded meanwhile: the knowledge base is theirs now
                 }
+                LOG.infof("trying to load the knowledge base again (rag.knowledge-base.retry-interval)");
+                knowledgeBase.load();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -138,7 +138,11 @@ public class RequestBodyWatch {
 
     private static boolean hasBody(HttpServerRequest request) {
         String length = request.getHeader("Content-Length");
-        return length != null ? MultipartBodies.declaredLength(length) != 0 : request.getHeader("Transfer-Encoding") != null;
+        if (length != null) {
+            return MultipartBodies.declaredLength(length) != 0;
+        }
+        // HTTP/2 frames a body without either header; the stream is still open while one may come.
+        return request.getHeader("Transfer-Encoding") != null || request.version() == HttpVersion.HTTP_2;
     }
 
     /** One body being received; confined to its request's event loop but for {@link #holdAtLeast}. */

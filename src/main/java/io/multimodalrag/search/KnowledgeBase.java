@@ -134,6 +134,8 @@ public class KnowledgeBase {
     private volatile String cacheWarning;
     /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
     private volatile String reloadWarning;
+    /** Loads and reloads begun, for a caller that retries to see whether someone else has loaded meanwhile. */
+    private final java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -172,6 +174,11 @@ public class KnowledgeBase {
         return state;
     }
 
+    /** How many loads and reloads have begun since start-up. */
+    public int loadCount() {
+        return loads.get();
+    }
+
     /**
      * The {@code k} entries most similar to {@code query} (a unit vector), best first.
      *
@@ -199,6 +206,7 @@ public class KnowledgeBase {
      * after the model, off the event loop. Never throws.
      */
     public void load() {
+        loads.incrementAndGet();
         if (models.state().model().isEmpty()) {
             state = new State(Status.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
             return;
@@ -231,6 +239,7 @@ public class KnowledgeBase {
      *                                           changed, the current snapshot is still served
      */
     public State reload() {
+        loads.incrementAndGet();
         models.require();
         writeLock.lock();
         try {
