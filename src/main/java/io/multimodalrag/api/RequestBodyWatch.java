@@ -19,7 +19,8 @@ import org.jboss.logging.Logger;
  * {@code rag.text.max-buffered}), never as declared, so a client that announces a large body and sends nothing holds
  * nothing; and a body must keep an average rate ({@code rag.upload.body-timeout}, {@code rag.upload.min-rate}), so
  * that none holds its bytes, its connection or a place in the budget by trickling. A body over either gets its problem
- * (503 or 408) and its connection closed; what it held is released when its exchange ends, as is every body's.
+ * (503 or 408) and its connection closed, as does one sent without a length once it passes its size limit (413);
+ * what it held is released when its exchange ends, as is every body's.
  *
  * <p>Each body is looked at every {@value #TICK_MS} ms on its own event loop ({@link HttpServerRequest#bytesRead()})
  * until it has arrived, and once more, whole, when the REST layer reads it ({@link #holdWhole}), so that a body that
@@ -101,12 +102,12 @@ public class RequestBodyWatch {
      * Starts watching the body of the request in {@code context}, if it has one; called on its event loop before the
      * REST layer reads it.
      */
-    void watch(RoutingContext context, boolean upload) {
+    void watch(RoutingContext context, boolean upload, long maxBytes, String tooLargeJson) {
         HttpServerRequest request = context.request();
         if (request.isEnded() || !hasBody(request)) {
             return;
         }
-        Watch watch = new Watch(context, upload ? uploads : texts);
+        Watch watch = new Watch(context, upload ? uploads : texts, maxBytes, tooLargeJson);
         context.put(KEY, watch);
         context.addEndHandler(ended -> watch.release());
         watch.timer = context.vertx().setPeriodic(TICK_MS, id -> watch.tick());
@@ -149,14 +150,18 @@ public class RequestBodyWatch {
     private final class Watch {
         private final RoutingContext context;
         private final Budget budget;
+        private final long maxBytes;
+        private final String tooLargeJson;
         private final long started = System.nanoTime();
         private long held;
         private long timer = -1;
         private boolean released;
 
-        Watch(RoutingContext context, Budget budget) {
+        Watch(RoutingContext context, Budget budget, long maxBytes, String tooLargeJson) {
             this.context = context;
             this.budget = budget;
+            this.maxBytes = maxBytes;
+            this.tooLargeJson = tooLargeJson;
         }
 
         void tick() {
@@ -166,6 +171,10 @@ public class RequestBodyWatch {
                 return;
             }
             long arrived = request.bytesRead();
+            if (arrived > maxBytes) {
+                refuse(413, tooLargeJson, null); // a body without a Content-Length, past its limit
+                return;
+            }
             if (!holdAtLeast(arrived)) {
                 refuse(503, budget.busyJson, "1");
                 return;

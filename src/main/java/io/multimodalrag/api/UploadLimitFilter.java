@@ -60,11 +60,13 @@ public class UploadLimitFilter {
 
     private void limit(RoutingContext context) {
         boolean upload = MultipartBodies.isMultipartForm(context.request().getHeader("Content-Type"));
-        if (MultipartBodies.declaredLength(context.request().getHeader("Content-Length")) > (upload ? maxBytes : maxJsonBytes)) {
-            RequestBodyWatch.refuseAndClose(context, 413, upload ? body : jsonBody, null);
+        long limit = upload ? maxBytes : maxJsonBytes;
+        String tooLarge = upload ? body : jsonBody;
+        if (MultipartBodies.declaredLength(context.request().getHeader("Content-Length")) > limit) {
+            RequestBodyWatch.refuseAndClose(context, 413, tooLarge, null);
             return;
         }
-        watch.watch(context, upload);
+        watch.watch(context, upload, limit, tooLarge);
         context.next();
     }
 }

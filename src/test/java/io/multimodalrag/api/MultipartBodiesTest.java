@@ -265,6 +265,38 @@ class MultipartBodiesTest {
     }
 
     @Test
+    void aChunkedJsonBodyIsCutOffAtItsLimitWhileItArrives() throws Exception {
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/search/text HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+                    + "Content-Type: application/json\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            long sent = 0;
+            try {
+                for (int i = 0; i < 40; i++) { // up to 4 MB, 100 KB every 50 ms: never sent whole
+                    out.write((Integer.toHexString(100_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(new byte[100_000]);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    sent += 100_000;
+                    Thread.sleep(50);
+                }
+            } catch (java.io.IOException closed) {
+                // the service closed the connection
+            }
+            String answer = answer(socket);
+            assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+            assertTrue(answer.contains("rag.text.max-body-size"), answer);
+            assertTrue(sent < 4_000_000, "cut off after " + sent + " bytes");
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (watch.texts().held() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, watch.texts().held());
+    }
+
+    @Test
     void jsonBodiesHaveABudgetOfTheirOwn() throws Exception {
         List<Socket> held = new ArrayList<>();
         try {
