@@ -325,6 +325,16 @@ class KubernetesManifestsTest {
                 "proxy-body-size " + bodySize + " is below rag.upload.max-size (" + maxUpload + " bytes)");
     }
 
+    @Test
+    void theIngressWaitsLongerThanAQuestionMayTake() {
+        long totalSeconds = configuredByConfigMap().llm().totalTimeout().toSeconds();
+        Ingress ingress = only(BASE, "Ingress").as(Ingress.class);
+        String readTimeout = ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-read-timeout");
+        assertNotNull(readTimeout, "ingress-nginx's default of 60 s would cut off slow answers with its own 504");
+        assertTrue(Long.parseLong(readTimeout.strip()) > totalSeconds, "proxy-read-timeout " + readTimeout
+                + " s is not above rag.llm.total-timeout (" + totalSeconds + " s): the client would get the proxy's 504");
+    }
+
     /** An nginx size: bytes, or a number with k, m or g (either case); 0 means no limit. */
     static long nginxSize(String size) {
         Matcher m = Pattern.compile("(\\d+)([kKmMgG]?)").matcher(size.strip());
