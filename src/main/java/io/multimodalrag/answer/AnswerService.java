@@ -8,6 +8,7 @@ import io.multimodalrag.search.SearchHit;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.Cancellable;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -271,13 +272,14 @@ public class AnswerService {
     /**
      * {@code stream} until it ends or {@code limit} has passed, whichever comes first; then the subscription to it is
      * cancelled (closing the upstream connection), {@code timeUp} set and the stream completed. A subscriber that
-     * cancels cancels both. (Mutiny's {@code select().first(Duration)} did not pass a cancellation on upstream.)
+     * cancels cancels both. (With Mutiny's {@code select().first(Duration)} in its place, a client hanging up no
+     * longer closed the upstream connection: AskStreamCancellationTest.)
      */
     private static <T> Multi<T> endingAfter(Multi<T> stream, Duration limit, AtomicBoolean timeUp) {
         return Multi.createFrom().emitter(emitter -> {
-            io.smallrye.mutiny.subscription.Cancellable upstream = stream.subscribe()
+            Cancellable upstream = stream.subscribe()
                     .with(emitter::emit, emitter::fail, emitter::complete);
-            io.smallrye.mutiny.subscription.Cancellable timer = (limit.isNegative() || limit.isZero()
+            Cancellable timer = (limit.isNegative() || limit.isZero()
                     ? Uni.createFrom().voidItem() : Uni.createFrom().voidItem().onItem().delayIt().by(limit))
                     .subscribe().with(ignored -> {
                         timeUp.set(true);

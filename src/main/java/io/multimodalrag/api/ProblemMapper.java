@@ -37,6 +37,8 @@ public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     private static final String CHALLENGE = "Bearer realm=\"multimodal-rag\"";
+    /** Jackson's message when STRICT_DUPLICATE_DETECTION finds a member twice ({@link StrictJson}). */
+    private static final java.util.regex.Pattern DUPLICATE_MEMBER = java.util.regex.Pattern.compile("Duplicate field '(.*)'");
 
     private final AdminTokenIdentityProvider adminTokens;
     private final String tooLargeDetail;
@@ -169,12 +171,9 @@ public class ProblemMapper {
         JsonLocation location = syntaxError.getLocation();
         String where = location == null || location.getLineNr() < 1 ? ""
                 : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
-        String original = syntaxError.getOriginalMessage();
-        if (original != null && original.startsWith("Duplicate field '")) {
-            // Jackson's STRICT_DUPLICATE_DETECTION (StrictJson): "Duplicate field 'k'".
-            String member = original.substring("Duplicate field '".length(), Math.max("Duplicate field '".length(),
-                    original.indexOf('\'', "Duplicate field '".length())));
-            return problem(ApiException.badField("the JSON member '" + RequestFields.abbreviate(member)
+        java.util.regex.Matcher duplicate = DUPLICATE_MEMBER.matcher(String.valueOf(syntaxError.getOriginalMessage()));
+        if (duplicate.matches()) {
+            return problem(ApiException.badField("the JSON member '" + RequestFields.abbreviate(duplicate.group(1))
                     + "' is given twice" + where + "; send each member once").problem());
         }
         String detail = syntaxError instanceof StreamReadException

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -58,9 +59,6 @@ public class KnowledgeBase {
 
     /** Names of images stored by {@link #add}: a content hash prefix and the format's extension. */
     private static final Pattern STORED_NAME = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
-
-    /** A stored name inside a line that does not parse: such a line may still name the image. */
-    private static final Pattern STORED_NAME_IN_TEXT = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
 
     /** File names of the supported formats, lower-cased. */
     private static final Pattern IMAGE_NAME = Pattern.compile(".+\\.(jpe?g|png|webp|gif|bmp)");
@@ -135,7 +133,7 @@ public class KnowledgeBase {
     /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
     private volatile String reloadWarning;
     /** Loads and reloads begun, for a caller that retries to see whether someone else has loaded meanwhile. */
-    private final java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger loads = new AtomicInteger();
     private volatile Snapshot snapshot = Snapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
@@ -360,7 +358,7 @@ public class KnowledgeBase {
      * @param requestedId the client's id, or empty to derive one from the stored file name
      */
     public Uni<KnowledgeBaseEntry> add(byte[] image, String description, Optional<String> requestedId) {
-        requireReady();
+        requireLoaded();
         String contentHash = ContentHash.contentHash(image);
         checkNotDuplicate(snapshot, contentHash, requestedId);
         return encoder.encode(image).map(embedding -> store(image, contentHash, description, requestedId, embedding));
@@ -400,7 +398,7 @@ public class KnowledgeBase {
 
     /** Replaces an entry's description: its line is rewritten, the rest of the file kept as it is. */
     public KnowledgeBaseEntry updateDescription(String id, String description) {
-        requireReady();
+        requireLoaded();
         writeLock.lock();
         try {
             Snapshot current = snapshot;
@@ -423,7 +421,7 @@ public class KnowledgeBase {
 
     /** Removes an entry: its line (atomically rewriting the file), then its image file. */
     public KnowledgeBaseEntry remove(String id) {
-        requireReady();
+        requireLoaded();
         writeLock.lock();
         try {
             Snapshot current = snapshot;
@@ -468,10 +466,6 @@ public class KnowledgeBase {
                 : "its files cannot be written (the service log says why)";
         return new KnowledgeBaseStorageException("the knowledge base could not be changed: " + reason
                 + "; send writes to the instance that owns description.jsonl", e);
-    }
-
-    private void requireReady() {
-        requireLoaded();
     }
 
     /**
@@ -621,7 +615,7 @@ public class KnowledgeBase {
                 referenced.add(c.named);
             }
             if (c.unparsed != null) {
-                STORED_NAME_IN_TEXT.matcher(c.unparsed).results().forEach(m -> namedInBrokenLines.add(m.group()));
+                STORED_NAME.matcher(c.unparsed).results().forEach(m -> namedInBrokenLines.add(m.group()));
             }
         }
         try (Stream<Path> files = Files.list(imagesDir)) {
