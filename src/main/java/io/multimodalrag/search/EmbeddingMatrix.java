@@ -1,20 +1,27 @@
 package io.multimodalrag.search;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An immutable, dense matrix of embedding vectors stored row-major in one {@code float[]}, searched by exact inner
- * product.
+ * An immutable matrix of embedding vectors, searched by exact inner product. Rows are stored row-major in segments of
+ * a fixed capacity ({@value #SEGMENT_FLOATS} floats: 2,048 rows of 512 dimensions, 4 MB), so the matrix has no
+ * ceiling below 2^31 rows (one {@code float[]} stopped at 2^31 floats, 4.19 million rows of 512), and a change copies
+ * at most a segment or two, never the whole matrix.
  *
  * <p>The vectors are expected to be L2-normalised, so the inner product is the cosine similarity. Nothing here checks
  * that, nor that the values are finite: checking would cost a pass over every row on every change.
  *
  * <p>Instances never change after construction, so any number of threads may search one without locks. The knowledge
- * base grows and shrinks by copy-on-write: {@link #withRowsAppended(float[])} and {@link #withoutRow(int)} return a new
- * matrix and leave this one untouched, and the owner swaps the reference (for example through a {@code volatile}
- * field).
+ * base grows and shrinks by persistent updates: {@link #withRowsAppended(float[])} and {@link #withoutRow(int)} return
+ * a new matrix that shares every untouched segment with this one, and the owner swaps the reference (for example
+ * through a {@code volatile} field). An append writes into the free rows of the last segment when no other matrix has
+ * claimed them (each segment's array carries a count of the rows written into it, claimed by compare-and-set), else
+ * into a copy of that segment: amortised O(dimensions) per row. A removal copies the one segment that held the row,
+ * merged with a neighbour when both are less than half full, so that the segments stay at least half full on average.
  *
  * <p><b>Search.</b> {@link #topK(float[], int, float)} scores every row: exact, not approximate. The matrix's
  * {@link MatrixScanner} does the work, with the Vector API where the JVM has it and across threads for large
@@ -27,20 +34,32 @@ import java.util.Objects;
  * for no useful gain. So the result is the one a brute-force reference in exact arithmetic gives, the same rows in the
  * same order, except that two rows whose exact scores are closer than that rounding may come in either order (and one
  * of them may be the k-th and the other left out). Rows whose float scores are equal are ordered by the lower row
- * index. A given JVM gives the same scores to a row whether it is searched alone, in a batch, or on any number of
- * threads; a JVM with the Vector API and one without may differ in the last bits.
+ * index. A given JVM gives the same scores to a row whether it is searched alone, in a batch, on any number of
+ * threads, or in any segment; a JVM with the Vector API and one without may differ in the last bits.
  */
 public final class EmbeddingMatrix {
 
-    private final float[] data;
+    /** Floats per segment: 4 MB, so that a removal copies little and the spine of a 10-million-row matrix is short. */
+    static final int SEGMENT_FLOATS = 1 << 20;
+
     private final int dimensions;
-    private final int rows;
+    /** Rows each segment's array has room for. */
+    private final int segmentRows;
+    /** The segments' arrays, each {@code segmentRows * dimensions} floats; rows past a segment's count are not ours. */
+    private final float[][] segments;
+    /** For each array, how many of its rows some matrix has written: the free rows after it may be claimed once. */
+    private final AtomicInteger[] written;
+    /** {@code starts[i]} is the first row of segment {@code i}; {@code starts[segments.length]} is the row count. */
+    private final int[] starts;
     private final MatrixScanner scanner;
 
-    private EmbeddingMatrix(float[] data, int dimensions, MatrixScanner scanner) {
-        this.data = data;
+    private EmbeddingMatrix(int dimensions, int segmentRows, float[][] segments, AtomicInteger[] written, int[] starts,
+            MatrixScanner scanner) {
         this.dimensions = dimensions;
-        this.rows = data.length / dimensions;
+        this.segmentRows = segmentRows;
+        this.segments = segments;
+        this.written = written;
+        this.starts = starts;
         this.scanner = scanner;
     }
 
@@ -52,13 +71,34 @@ public final class EmbeddingMatrix {
      * @throws IllegalArgumentException if {@code dimensions <= 0}
      */
     public static EmbeddingMatrix empty(int dimensions) {
-        requirePositiveDimensions(dimensions);
-        return new EmbeddingMatrix(new float[0], dimensions, MatrixScanner.shared());
+        return empty(dimensions, MatrixScanner.shared());
     }
 
     /**
-     * Wraps row-major data as a matrix, taking ownership of the array: it is not copied, so the caller must not change
-     * it afterwards.
+     * Returns a matrix with no rows, searched by the given scanner; matrices derived from it keep the scanner.
+     *
+     * @param dimensions length of every row; must be positive
+     * @param scanner    runs the searches (kernel and threads)
+     * @return an empty matrix
+     * @throws IllegalArgumentException if {@code dimensions <= 0}
+     */
+    public static EmbeddingMatrix empty(int dimensions, MatrixScanner scanner) {
+        requirePositiveDimensions(dimensions);
+        return empty(dimensions, Math.max(1, SEGMENT_FLOATS / dimensions), scanner);
+    }
+
+    /** An empty matrix whose segments hold {@code segmentRows} rows each (tests use small ones). */
+    static EmbeddingMatrix empty(int dimensions, int segmentRows, MatrixScanner scanner) {
+        Objects.requireNonNull(scanner, "scanner");
+        requirePositiveDimensions(dimensions);
+        if (segmentRows < 1) {
+            throw new IllegalArgumentException("segmentRows must be positive, was " + segmentRows);
+        }
+        return new EmbeddingMatrix(dimensions, segmentRows, new float[0][], new AtomicInteger[0], new int[] {0}, scanner);
+    }
+
+    /**
+     * A matrix of row-major data. The data is copied into segments; the caller may reuse the array.
      *
      * @param rowMajor   rows laid out one after another; its length must be a multiple of {@code dimensions}
      * @param dimensions length of every row; must be positive
@@ -71,8 +111,8 @@ public final class EmbeddingMatrix {
     }
 
     /**
-     * Wraps row-major data as a matrix searched by the given scanner, taking ownership of the array: it is not
-     * copied, so the caller must not change it afterwards. Matrices derived from this one keep the scanner.
+     * A matrix of row-major data searched by the given scanner. The data is copied into segments. Matrices derived
+     * from this one keep the scanner.
      *
      * @param rowMajor   rows laid out one after another; its length must be a multiple of {@code dimensions}
      * @param dimensions length of every row; must be positive
@@ -84,20 +124,113 @@ public final class EmbeddingMatrix {
      */
     public static EmbeddingMatrix of(float[] rowMajor, int dimensions, MatrixScanner scanner) {
         Objects.requireNonNull(rowMajor, "rowMajor");
+        return empty(dimensions, scanner).withRowsAppended(rowMajor);
+    }
+
+    /** Same as {@link #of(float[], int, MatrixScanner)} with segments of {@code segmentRows} rows. */
+    static EmbeddingMatrix of(float[] rowMajor, int dimensions, int segmentRows, MatrixScanner scanner) {
+        Objects.requireNonNull(rowMajor, "rowMajor");
+        return empty(dimensions, segmentRows, scanner).withRowsAppended(rowMajor);
+    }
+
+    /**
+     * Builds a matrix row by row, each row written straight into its segment (by an embedding cache, say), with no
+     * intermediate array. Not thread-safe; {@link #build()} may be called once.
+     */
+    public static final class Builder {
+        private final int dimensions;
+        private final int segmentRows;
+        private final MatrixScanner scanner;
+        private final List<float[]> segments = new ArrayList<>();
+        private final List<Integer> counts = new ArrayList<>();
+        private int rows;
+
+        private Builder(int dimensions, int segmentRows, MatrixScanner scanner) {
+            this.dimensions = dimensions;
+            this.segmentRows = segmentRows;
+            this.scanner = scanner;
+        }
+
+        /** Writes one row of {@code dimensions} floats into {@code target} from {@code offset}. */
+        @FunctionalInterface
+        public interface RowWriter {
+            /** @return false when there is no such row after all: the row is then not added */
+            boolean write(float[] target, int offset);
+        }
+
+        /**
+         * Appends the row {@code writer} writes, if it writes one.
+         *
+         * @return whether a row was added
+         */
+        public boolean appendRow(RowWriter writer) {
+            int last = segments.size() - 1;
+            if (last < 0 || counts.get(last) == segmentRows) {
+                segments.add(new float[segmentRows * dimensions]);
+                counts.add(0);
+                last++;
+            }
+            int count = counts.get(last);
+            if (rows == Integer.MAX_VALUE || !writer.write(segments.get(last), count * dimensions)) {
+                return false;
+            }
+            counts.set(last, count + 1);
+            rows++;
+            return true;
+        }
+
+        /** @return rows added so far */
+        public int rows() {
+            return rows;
+        }
+
+        /** The matrix of the rows added. */
+        public EmbeddingMatrix build() {
+            int n = segments.size();
+            if (n > 0 && counts.get(n - 1) == 0) {
+                n--; // a segment made for a row that was then not added
+            }
+            float[][] arrays = new float[n][];
+            AtomicInteger[] written = new AtomicInteger[n];
+            int[] starts = new int[n + 1];
+            for (int i = 0; i < n; i++) {
+                arrays[i] = segments.get(i);
+                written[i] = new AtomicInteger(counts.get(i));
+                starts[i + 1] = starts[i] + counts.get(i);
+            }
+            return new EmbeddingMatrix(dimensions, segmentRows, arrays, written, starts, scanner);
+        }
+    }
+
+    /**
+     * A builder of a matrix searched by {@code scanner}.
+     *
+     * @param dimensions length of every row; must be positive
+     */
+    public static Builder builder(int dimensions, MatrixScanner scanner) {
         Objects.requireNonNull(scanner, "scanner");
         requirePositiveDimensions(dimensions);
-        requireWholeRows(rowMajor, dimensions);
-        return new EmbeddingMatrix(rowMajor, dimensions, scanner);
+        return new Builder(dimensions, Math.max(1, SEGMENT_FLOATS / dimensions), scanner);
     }
 
     /** @return the number of rows */
     public int rows() {
-        return rows;
+        return starts[segments.length];
     }
 
     /** @return the length of every row */
     public int dimensions() {
         return dimensions;
+    }
+
+    /** @return how many segments hold the rows (for tests and the log) */
+    int segmentCount() {
+        return segments.length;
+    }
+
+    /** The array behind segment {@code index}, for tests that check what a change shares. */
+    float[] segmentArray(int index) {
+        return segments[index];
     }
 
     /**
@@ -108,9 +241,10 @@ public final class EmbeddingMatrix {
      * @throws IndexOutOfBoundsException if the index is not a row of this matrix
      */
     public float[] row(int index) {
-        Objects.checkIndex(index, rows);
-        int from = index * dimensions;
-        return Arrays.copyOfRange(data, from, from + dimensions);
+        Objects.checkIndex(index, rows());
+        int segment = segmentOf(index);
+        int from = (index - starts[segment]) * dimensions;
+        return Arrays.copyOfRange(segments[segment], from, from + dimensions);
     }
 
     /**
@@ -130,7 +264,7 @@ public final class EmbeddingMatrix {
     public List<ScoredRow> topK(float[] query, int k, float minScore) {
         requireQuery(query, "query");
         requireLimits(k, minScore);
-        return scanner.topK(data, dimensions, rows, new float[][] {query}, k, minScore).get(0);
+        return scanner.topK(segments, starts, dimensions, new float[][] {query}, k, minScore).get(0);
     }
 
     /**
@@ -153,56 +287,143 @@ public final class EmbeddingMatrix {
             requireQuery(copy[q], "queries[" + q + "]");
         }
         requireLimits(k, minScore);
-        return scanner.topK(data, dimensions, rows, copy, k, minScore);
+        return scanner.topK(segments, starts, dimensions, copy, k, minScore);
     }
 
     /**
      * Returns a new matrix holding this matrix's rows followed by {@code rowMajorRows}. The argument is copied, and
-     * this matrix is unchanged.
+     * this matrix is unchanged; the new one shares its segments but the last, which is written in place when no other
+     * matrix has written after this one's rows in it, and copied otherwise.
      *
      * @param rowMajorRows rows to append, laid out one after another; its length must be a multiple of
      *                     {@link #dimensions()} and may be zero
      * @return the grown matrix; this same instance if nothing is appended
-     * @throws IllegalArgumentException if the length is not a multiple of the dimensions, or the result would exceed
-     *                                  the largest Java array
+     * @throws IllegalArgumentException if the length is not a multiple of the dimensions, or the result would have
+     *                                  more than {@link Integer#MAX_VALUE} rows
      * @throws NullPointerException     if {@code rowMajorRows} is null
      */
     public EmbeddingMatrix withRowsAppended(float[] rowMajorRows) {
         Objects.requireNonNull(rowMajorRows, "rowMajorRows");
         requireWholeRows(rowMajorRows, dimensions);
-        if (rowMajorRows.length == 0) {
+        int adding = rowMajorRows.length / dimensions;
+        if (adding == 0) {
             return this;
         }
-        int length;
-        try {
-            length = Math.addExact(data.length, rowMajorRows.length);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("matrix would exceed " + Integer.MAX_VALUE + " floats", e);
+        int rows = rows();
+        if (adding > Integer.MAX_VALUE - rows) {
+            throw new IllegalArgumentException("matrix would exceed " + Integer.MAX_VALUE + " rows");
         }
-        float[] grown = Arrays.copyOf(data, length);
-        System.arraycopy(rowMajorRows, 0, grown, data.length, rowMajorRows.length);
-        return new EmbeddingMatrix(grown, dimensions, scanner);
+        int n = segments.length;
+        int lastRows = n == 0 ? segmentRows : starts[n] - starts[n - 1];
+        int intoLast = Math.min(adding, segmentRows - lastRows);
+        int fresh = (adding - intoLast + segmentRows - 1) / segmentRows;
+        float[][] grownSegments = Arrays.copyOf(segments, n + fresh);
+        AtomicInteger[] grownWritten = Arrays.copyOf(written, n + fresh);
+        int[] grownStarts = Arrays.copyOf(starts, n + fresh + 1);
+        int from = 0;
+        if (intoLast > 0) {
+            float[] last = segments[n - 1];
+            if (!written[n - 1].compareAndSet(lastRows, lastRows + intoLast)) {
+                // Another matrix already wrote past this one's rows in this array: write into a copy.
+                last = Arrays.copyOf(last, segmentRows * dimensions);
+                grownSegments[n - 1] = last;
+                grownWritten[n - 1] = new AtomicInteger(lastRows + intoLast);
+            }
+            System.arraycopy(rowMajorRows, 0, last, lastRows * dimensions, intoLast * dimensions);
+            grownStarts[n] = starts[n] + intoLast;
+            from = intoLast;
+        }
+        for (int i = n; i < n + fresh; i++) {
+            int count = Math.min(segmentRows, adding - from);
+            float[] segment = new float[segmentRows * dimensions];
+            System.arraycopy(rowMajorRows, from * dimensions, segment, 0, count * dimensions);
+            grownSegments[i] = segment;
+            grownWritten[i] = new AtomicInteger(count);
+            grownStarts[i + 1] = grownStarts[i] + count;
+            from += count;
+        }
+        return new EmbeddingMatrix(dimensions, segmentRows, grownSegments, grownWritten, grownStarts, scanner);
     }
 
     /**
-     * Returns a new matrix without one row; the rows after it move up by one index. This matrix is unchanged.
+     * Returns a new matrix without one row; the rows after it move up by one index. This matrix is unchanged. Only the
+     * segment that held the row is copied (together with a neighbour when both are less than half full, which merges
+     * them), whatever the size of the matrix.
      *
      * @param index zero-based index of the row to drop
      * @return the shrunk matrix
      * @throws IndexOutOfBoundsException if the index is not a row of this matrix
      */
     public EmbeddingMatrix withoutRow(int index) {
-        Objects.checkIndex(index, rows);
-        float[] shrunk = new float[data.length - dimensions];
-        int from = index * dimensions;
-        System.arraycopy(data, 0, shrunk, 0, from);
-        System.arraycopy(data, from + dimensions, shrunk, from, shrunk.length - from);
-        return new EmbeddingMatrix(shrunk, dimensions, scanner);
+        Objects.checkIndex(index, rows());
+        int s = segmentOf(index);
+        int count = starts[s + 1] - starts[s];
+        int local = index - starts[s];
+        // Left under half full, the segment is merged with a neighbour they both fit in: the next one, else the previous.
+        int neighbour = -1;
+        if (count - 1 < segmentRows / 2) {
+            if (s + 1 < segments.length && count - 1 + rowsOf(s + 1) <= segmentRows) {
+                neighbour = s + 1;
+            } else if (s > 0 && count - 1 + rowsOf(s - 1) <= segmentRows) {
+                neighbour = s - 1;
+            }
+        }
+        int first = neighbour < 0 ? s : Math.min(s, neighbour);
+        int replaced = neighbour < 0 ? 1 : 2;
+        int keptRows = starts[first + replaced] - starts[first] - 1;
+        // The rows of the replaced segments but the removed one, in order, in one new array; none when none is left.
+        float[] merged = keptRows == 0 ? null : new float[segmentRows * dimensions];
+        int at = 0;
+        for (int i = first; i < first + replaced && merged != null; i++) {
+            int rowsHere = rowsOf(i);
+            int skip = i == s ? local : rowsHere; // the removed row's place, or past the end
+            System.arraycopy(segments[i], 0, merged, at, Math.min(skip, rowsHere) * dimensions);
+            at += Math.min(skip, rowsHere) * dimensions;
+            if (skip < rowsHere) {
+                int after = rowsHere - skip - 1;
+                System.arraycopy(segments[i], (skip + 1) * dimensions, merged, at, after * dimensions);
+                at += after * dimensions;
+            }
+        }
+        int n = segments.length - replaced + (merged == null ? 0 : 1);
+        float[][] shrunkSegments = new float[n][];
+        AtomicInteger[] shrunkWritten = new AtomicInteger[n];
+        int[] shrunkStarts = new int[n + 1];
+        System.arraycopy(segments, 0, shrunkSegments, 0, first);
+        System.arraycopy(written, 0, shrunkWritten, 0, first);
+        System.arraycopy(starts, 0, shrunkStarts, 0, first + 1);
+        int next = first;
+        if (merged != null) {
+            shrunkSegments[next] = merged;
+            shrunkWritten[next] = new AtomicInteger(keptRows);
+            shrunkStarts[next + 1] = shrunkStarts[next] + keptRows;
+            next++;
+        }
+        for (int i = first + replaced; i < segments.length; i++, next++) {
+            shrunkSegments[next] = segments[i];
+            shrunkWritten[next] = written[i];
+            shrunkStarts[next + 1] = starts[i + 1] - 1;
+        }
+        return new EmbeddingMatrix(dimensions, segmentRows, shrunkSegments, shrunkWritten, shrunkStarts, scanner);
+    }
+
+    private int rowsOf(int segment) {
+        return starts[segment + 1] - starts[segment];
+    }
+
+    /** The segment holding {@code row}, a valid row index: binary search over the segments' first rows. */
+    private int segmentOf(int row) {
+        int found = Arrays.binarySearch(starts, 0, segments.length, row);
+        if (found >= 0) {
+            // Several segments cannot start at the same row: none is empty.
+            return found;
+        }
+        return -found - 2;
     }
 
     @Override
     public String toString() {
-        return "EmbeddingMatrix[rows=" + rows + ", dimensions=" + dimensions + "]";
+        return "EmbeddingMatrix[rows=" + rows() + ", dimensions=" + dimensions + ", segments=" + segments.length + "]";
     }
 
     private void requireQuery(float[] query, String name) {

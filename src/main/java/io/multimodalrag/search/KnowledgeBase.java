@@ -280,22 +280,21 @@ public class KnowledgeBase {
         int embedded = embedMissing(usable, cache);
 
         List<KnowledgeBaseEntry> entries = new ArrayList<>();
-        float[] matrix = new float[usable.size() * model.dimensions()];
+        EmbeddingMatrix.Builder matrix = EmbeddingMatrix.builder(model.dimensions(), scanner);
         for (Candidate c : usable) {
-            // Straight from the cache into the matrix: no copy per row on the way.
-            if (!cache.copyInto(c.contentHash, matrix, entries.size() * model.dimensions())) {
+            // Straight from the cache into the matrix's segment: no copy per row on the way.
+            if (!matrix.appendRow((target, offset) -> cache.copyInto(c.contentHash, target, offset))) {
                 continue; // could not be embedded; already warned about, counted below
             }
             entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
         }
-        float[] rows = entries.size() == usable.size() ? matrix : Arrays.copyOf(matrix, entries.size() * model.dimensions());
         if (candidates.stream().noneMatch(c -> c.imageUnavailable)) {
             // Only when every image could be read: one missing for a moment keeps its embedding for its return.
             cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
         }
         saveCacheQuietly();
 
-        snapshot = Snapshot.of(entries, EmbeddingMatrix.of(rows, model.dimensions(), scanner));
+        snapshot = Snapshot.of(entries, matrix.build());
         skipped += usable.size() - entries.size();
         LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest from the cache), %d skipped",
                 entries.size(), descriptionFile.path().toAbsolutePath(), embedded, skipped);

@@ -119,11 +119,15 @@ public final class MatrixScanner implements AutoCloseable {
     }
 
     /**
-     * The best rows of {@code data} for each query. Arguments are checked by {@link EmbeddingMatrix}.
+     * The best rows of a segmented matrix for each query: row {@code r} lives in {@code segments[s]} at
+     * {@code (r - starts[s]) * dimensions}, for the segment with {@code starts[s] <= r < starts[s + 1]}, and
+     * {@code starts[segments.length]} is the row count. Arguments are checked by {@link EmbeddingMatrix}.
      *
      * @return one unmodifiable list per query, best first, at most {@code k} long
      */
-    List<List<ScoredRow>> topK(float[] data, int dimensions, int rows, float[][] queries, int k, float minScore) {
+    List<List<ScoredRow>> topK(float[][] segments, int[] starts, int dimensions, float[][] queries, int k,
+            float minScore) {
+        int rows = starts[segments.length];
         int capacity = Math.min(k, rows);
         List<List<ScoredRow>> results = new ArrayList<>(queries.length);
         if (capacity == 0 || queries.length == 0) {
@@ -132,7 +136,7 @@ public final class MatrixScanner implements AutoCloseable {
             }
             return List.copyOf(results);
         }
-        Scan scan = new Scan(data, dimensions, rows, blocksOf(queries), queries.length, capacity, minScore,
+        Scan scan = new Scan(segments, starts, dimensions, rows, blocksOf(queries), queries.length, capacity, minScore,
                 chunkCount((long) rows * dimensions * queries.length, rows));
         BoundedMinHeap[][] chunkHeaps = scan.run(pool, threads - 1);
         for (int q = 0; q < queries.length; q++) {
@@ -178,7 +182,8 @@ public final class MatrixScanner implements AutoCloseable {
     /** One search: its chunks of rows, who has claimed which, and each chunk's heaps. */
     private final class Scan implements Runnable {
 
-        private final float[] data;
+        private final float[][] segments;
+        private final int[] starts;
         private final int dimensions;
         private final int rows;
         private final float[][][] queryBlocks;
@@ -191,9 +196,10 @@ public final class MatrixScanner implements AutoCloseable {
         private final CountDownLatch chunksDone;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Scan(float[] data, int dimensions, int rows, float[][][] queryBlocks, int queryCount, int capacity,
-                float minScore, int chunks) {
-            this.data = data;
+        Scan(float[][] segments, int[] starts, int dimensions, int rows, float[][][] queryBlocks, int queryCount,
+                int capacity, float minScore, int chunks) {
+            this.segments = segments;
+            this.starts = starts;
             this.dimensions = dimensions;
             this.rows = rows;
             this.queryBlocks = queryBlocks;
@@ -231,9 +237,7 @@ public final class MatrixScanner implements AutoCloseable {
         public void run() {
             for (int chunk = nextChunk.getAndIncrement(); chunk < chunks; chunk = nextChunk.getAndIncrement()) {
                 try {
-                    int from = (int) ((long) rows * chunk / chunks);
-                    int to = (int) ((long) rows * (chunk + 1) / chunks);
-                    chunkHeaps[chunk] = scanRows(from, to);
+                    chunkHeaps[chunk] = scanRows(chunkStart(chunk), chunkStart(chunk + 1));
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {
@@ -266,11 +270,18 @@ public final class MatrixScanner implements AutoCloseable {
             }
             int blockRows = Math.max(1, Math.min(ROW_BLOCK_FLOATS / dimensions, toRow - fromRow));
             float[] scores = new float[queryBlocks[0].length * blockRows];
-            for (int row = fromRow; row < toRow; row += blockRows) {
-                int count = Math.min(blockRows, toRow - row);
+            int segment = segmentOf(fromRow);
+            for (int row = fromRow; row < toRow; ) {
+                while (row >= starts[segment + 1]) {
+                    segment++;
+                }
+                // A block never crosses a segment's end: the kernel reads one array.
+                int count = Math.min(blockRows, Math.min(toRow, starts[segment + 1]) - row);
+                float[] data = segments[segment];
+                int local = row - starts[segment];
                 int firstQuery = 0;
                 for (float[][] block : queryBlocks) {
-                    kernel.score(data, dimensions, row, count, block, scores);
+                    kernel.score(data, dimensions, local, count, block, scores);
                     for (int q = 0; q < block.length; q++) {
                         BoundedMinHeap heap = heaps[firstQuery + q];
                         for (int r = 0, at = q * count; r < count; r++, at++) {
@@ -282,8 +293,29 @@ public final class MatrixScanner implements AutoCloseable {
                     }
                     firstQuery += block.length;
                 }
+                row += count;
             }
             return heaps;
+        }
+
+        /**
+         * The first row of a chunk: on a segment's first row when there are at least as many segments as chunks, so
+         * that every block of rows is whole (a block never crosses a segment's end), else an even share of the rows.
+         */
+        private int chunkStart(int chunk) {
+            if (chunk == chunks) {
+                return rows;
+            }
+            if (segments.length >= chunks) {
+                return starts[(int) ((long) segments.length * chunk / chunks)];
+            }
+            return (int) ((long) rows * chunk / chunks);
+        }
+
+        /** The segment holding {@code row}. */
+        private int segmentOf(int row) {
+            int found = Arrays.binarySearch(starts, 0, segments.length, row);
+            return found >= 0 ? found : -found - 2;
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class EmbeddingMatrixTest {
 
@@ -277,6 +279,122 @@ class EmbeddingMatrixTest {
     }
 
     /** Compares {@code topK} with the brute-force reference in double precision. */
+    @ParameterizedTest(name = "segments of {0} rows")
+    @ValueSource(ints = {1, 2, 3, 7, 64})
+    void appendsAndRemovalsInAnyOrderKeepEveryVersionExact(int segmentRows) {
+        Random random = new Random(1000L + segmentRows);
+        int dimensions = 8;
+        MatrixScanner scanner = new MatrixScanner(InnerProductKernel.fastestAvailable(), 3, 1); // split every search
+        EmbeddingMatrix matrix = EmbeddingMatrix.empty(dimensions, segmentRows, scanner);
+        List<float[]> rows = new ArrayList<>();
+        List<EmbeddingMatrix> versions = new ArrayList<>();
+        List<List<float[]>> versionRows = new ArrayList<>();
+        for (int step = 0; step < 400; step++) {
+            if (rows.isEmpty() || random.nextInt(3) > 0) {
+                int adding = 1 + random.nextInt(segmentRows * 2 + 1);
+                float[] added = BruteForceReference.randomUnitRows(random, adding, dimensions);
+                matrix = matrix.withRowsAppended(added);
+                for (int r = 0; r < adding; r++) {
+                    rows.add(java.util.Arrays.copyOfRange(added, r * dimensions, (r + 1) * dimensions));
+                }
+            } else {
+                int removed = random.nextInt(rows.size());
+                matrix = matrix.withoutRow(removed);
+                rows.remove(removed);
+            }
+            if (step % 40 == 0) {
+                versions.add(matrix);
+                versionRows.add(new ArrayList<>(rows));
+            }
+            assertRows(matrix, rows.toArray(new float[0][]));
+            float[] query = BruteForceReference.randomUnitRows(random, 1, dimensions);
+            assertMatchesReference(matrix, flatten(rows, dimensions), query, 5, Float.NEGATIVE_INFINITY);
+        }
+        // Every earlier version still holds what it held: later appends wrote only rows no version had.
+        for (int v = 0; v < versions.size(); v++) {
+            assertRows(versions.get(v), versionRows.get(v).toArray(new float[0][]));
+            float[] query = BruteForceReference.randomUnitRows(random, 1, dimensions);
+            assertMatchesReference(versions.get(v), flatten(versionRows.get(v), dimensions), query, 7, -1f);
+        }
+    }
+
+    @Test
+    void twoAppendsToTheSameVersionDoNotSeeEachOther() {
+        EmbeddingMatrix base = EmbeddingMatrix.of(new float[] {1, 0, 0, 1}, 2, 4, MatrixScanner.shared());
+        EmbeddingMatrix left = base.withRowsAppended(new float[] {0.6f, 0.8f});
+        EmbeddingMatrix right = base.withRowsAppended(new float[] {-1, 0});
+        assertArrayEquals(new float[] {0.6f, 0.8f}, left.row(2));
+        assertArrayEquals(new float[] {-1, 0}, right.row(2));
+        assertEquals(2, base.rows());
+        EmbeddingMatrix leftAgain = left.withRowsAppended(new float[] {0, -1});
+        assertArrayEquals(new float[] {0.6f, 0.8f}, leftAgain.row(2));
+        assertArrayEquals(new float[] {0, -1}, leftAgain.row(3));
+        assertArrayEquals(new float[] {-1, 0}, right.row(2));
+    }
+
+    @Test
+    void aChangeCopiesOnlyTheSegmentItTouches() {
+        Random random = new Random(5);
+        EmbeddingMatrix matrix = EmbeddingMatrix.of(BruteForceReference.randomUnitRows(random, 95, 4), 4, 10,
+                MatrixScanner.shared());
+        assertEquals(10, matrix.segmentCount());
+        EmbeddingMatrix appended = matrix.withRowsAppended(BruteForceReference.randomUnitRows(random, 1, 4));
+        for (int s = 0; s < 10; s++) {
+            assertSame(matrix.segmentArray(s), appended.segmentArray(s), "an append into free rows writes in place");
+        }
+        EmbeddingMatrix removed = appended.withoutRow(42);
+        for (int s = 0; s < 10; s++) {
+            if (s == 4) {
+                assertTrue(removed.segmentArray(s) != appended.segmentArray(s), "the segment of row 42 is a copy");
+            } else {
+                assertSame(appended.segmentArray(s), removed.segmentArray(s), "segment " + s);
+            }
+        }
+    }
+
+    @Test
+    void segmentsStayAtLeastHalfFullOnAverageThroughRemovals() {
+        Random random = new Random(9);
+        EmbeddingMatrix matrix = EmbeddingMatrix.of(BruteForceReference.randomUnitRows(random, 1000, 4), 4, 16,
+                MatrixScanner.shared());
+        while (matrix.rows() > 100) {
+            matrix = matrix.withoutRow(random.nextInt(matrix.rows()));
+            assertTrue(matrix.segmentCount() <= 2 * (matrix.rows() / 8) + 2,
+                    matrix.segmentCount() + " segments for " + matrix.rows() + " rows");
+        }
+        while (matrix.rows() > 0) {
+            matrix = matrix.withoutRow(random.nextInt(matrix.rows()));
+        }
+        assertEquals(0, matrix.segmentCount());
+    }
+
+    @Test
+    void aBuilderWritesRowsStraightIntoSegmentsAndSkipsRowsNotWritten() {
+        EmbeddingMatrix.Builder builder = EmbeddingMatrix.builder(2, MatrixScanner.shared());
+        for (int i = 0; i < 5; i++) {
+            int value = i;
+            builder.appendRow((target, offset) -> {
+                if (value == 2) {
+                    return false; // a row its writer turns out not to have
+                }
+                target[offset] = value;
+                target[offset + 1] = 1;
+                return true;
+            });
+        }
+        EmbeddingMatrix matrix = builder.build();
+        assertRows(matrix, new float[][] {{0, 1}, {1, 1}, {3, 1}, {4, 1}});
+        assertEquals(0, EmbeddingMatrix.builder(2, MatrixScanner.shared()).build().rows());
+    }
+
+    private static float[] flatten(List<float[]> rows, int dimensions) {
+        float[] data = new float[rows.size() * dimensions];
+        for (int r = 0; r < rows.size(); r++) {
+            System.arraycopy(rows.get(r), 0, data, r * dimensions, dimensions);
+        }
+        return data;
+    }
+
     private static void assertMatchesReference(EmbeddingMatrix matrix, float[] data, float[] query, int k,
             float minScore) {
         String context = "rows=" + matrix.rows() + " dimensions=" + query.length + " k=" + k + " minScore=" + minScore;
