@@ -27,7 +27,7 @@ public final class MatrixChanges {
         float[] row = Arrays.copyOf(data, dimensions);
         EmbeddingMatrix large = EmbeddingMatrix.of(data, dimensions, MatrixScanner.shared());
         data = null; // only the matrix's copy stays
-        EmbeddingMatrix small = EmbeddingMatrix.empty(dimensions, MatrixScanner.shared());
+        EmbeddingMatrix small = EmbeddingMatrix.of(new float[0], dimensions, MatrixScanner.shared());
         int warmUp = Math.max(5, changes / 5);
         long[] appendLarge = new long[changes];
         long[] removeLarge = new long[changes];

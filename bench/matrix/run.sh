@@ -24,7 +24,7 @@ if [ ! -d "$work/base/target/classes" ] || [ "$(cat "$work/base-rev" 2>/dev/null
     echo "$base" >"$work/base-rev"
 fi
 run() { java --add-modules=jdk.incubator.vector -Xms6g -Xmx6g -XX:+UseParallelGC -cp "$1" bench/matrix/MatrixChanges.java \
-    "$rows" 512 "$changes" 2>/dev/null; }
+    "$rows" 512 "$changes" 2> >(grep -v -e incubat -e "^1 warning" >&2); }
 value() { sed -n "s/.*\"$2\":{\"p50\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 echo "$(nproc) cores, $(java -version 2>&1 | head -1), base $base, $rows rows, $(uptime | sed 's/.*load average/load average/')"
 for ((r = 1; r <= rounds; r++)); do
