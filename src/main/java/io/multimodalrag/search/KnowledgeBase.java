@@ -23,10 +23,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -74,25 +76,6 @@ public class KnowledgeBase {
         LOADING, READY, FAILED
     }
 
-    /** Entries and their embeddings, row i of the matrix belonging to entry i. Never mutated. */
-    public record Snapshot(List<KnowledgeBaseEntry> entries, Map<String, Integer> rowById,
-            Map<String, Integer> rowByContentHash, EmbeddingMatrix matrix) {
-
-        static Snapshot empty() {
-            return new Snapshot(List.of(), Map.of(), Map.of(), EmbeddingMatrix.empty(1));
-        }
-
-        static Snapshot of(List<KnowledgeBaseEntry> entries, EmbeddingMatrix matrix) {
-            Map<String, Integer> byId = new HashMap<>();
-            Map<String, Integer> byHash = new HashMap<>();
-            for (int i = 0; i < entries.size(); i++) {
-                byId.put(entries.get(i).id(), i);
-                byHash.putIfAbsent(entries.get(i).contentHash(), i);
-            }
-            return new Snapshot(List.copyOf(entries), Map.copyOf(byId), Map.copyOf(byHash), matrix);
-        }
-    }
-
     /**
      * Loading status: lines skipped with a warning, images embedded by the last load (the rest came
      * from the cache), and a reason while not ready.
@@ -134,7 +117,7 @@ public class KnowledgeBase {
     private volatile String reloadWarning;
     /** Loads and reloads begun, for a caller that retries to see whether someone else has loaded meanwhile. */
     private final AtomicInteger loads = new AtomicInteger();
-    private volatile Snapshot snapshot = Snapshot.empty();
+    private volatile KnowledgeBaseSnapshot snapshot = KnowledgeBaseSnapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
     public KnowledgeBase(ModelLoader models, ImageEncoder encoder, ObjectMapper json, RagConfig config) {
@@ -164,7 +147,7 @@ public class KnowledgeBase {
         }
     }
 
-    public Snapshot snapshot() {
+    public KnowledgeBaseSnapshot snapshot() {
         return snapshot;
     }
 
@@ -184,7 +167,7 @@ public class KnowledgeBase {
      */
     public List<SearchHit> search(float[] query, int k, float minScore) {
         requireLoaded();
-        Snapshot current = snapshot;
+        KnowledgeBaseSnapshot current = snapshot;
         if (current.entries().isEmpty()) {
             return List.of();
         }
@@ -194,9 +177,9 @@ public class KnowledgeBase {
     }
 
     public Optional<KnowledgeBaseEntry> find(String id) {
-        Snapshot current = snapshot;
-        Integer row = current.rowById().get(id);
-        return row == null ? Optional.empty() : Optional.of(current.entries().get(row));
+        KnowledgeBaseSnapshot current = snapshot;
+        OptionalInt row = current.rowOf(id);
+        return row.isEmpty() ? Optional.empty() : Optional.of(current.entries().get(row.getAsInt()));
     }
 
     /**
@@ -294,7 +277,7 @@ public class KnowledgeBase {
         }
         saveCacheQuietly();
 
-        snapshot = Snapshot.of(entries, matrix.build());
+        snapshot = KnowledgeBaseSnapshot.of(entries, matrix.build());
         skipped += usable.size() - entries.size();
         LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest from the cache), %d skipped",
                 entries.size(), descriptionFile.path().toAbsolutePath(), embedded, skipped);
@@ -368,13 +351,13 @@ public class KnowledgeBase {
         String mediaType = ImageDecoder.mimeType(image).orElseThrow(); // the encoder has decoded it already
         writeLock.lock();
         try {
-            Snapshot current = snapshot;
+            KnowledgeBaseSnapshot current = snapshot;
             checkNotDuplicate(current, contentHash, requestedId);
             Path imagesDir = imagesDirectory();
             Path file = imagesDir.resolve(contentHash.substring(0, 16) + "." + extension(mediaType));
             writeImage(file, image);
             String imagePath = baseDirectory.relativize(file).toString().replace('\\', '/');
-            String id = requestedId.orElseGet(() -> uniqueId(file, new HashSet<>(current.rowById().keySet())));
+            String id = requestedId.orElseGet(() -> uniqueId(file, current::hasId));
 
             ObjectNode line = json.createObjectNode().put("image_path", imagePath).put("description", description);
             requestedId.ifPresent(given -> line.put("id", given));
@@ -383,9 +366,7 @@ public class KnowledgeBase {
             cache.put(contentHash, embedding);
             saveCacheQuietly();
             KnowledgeBaseEntry entry = new KnowledgeBaseEntry(id, imagePath, description, contentHash, mediaType, file);
-            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
-            entries.add(entry);
-            snapshot = Snapshot.of(entries, current.matrix().withRowsAppended(embedding));
+            snapshot = current.plus(entry, embedding);
             LOG.infof("added knowledge-base image %s (%s)", id, imagePath);
             return entry;
         } catch (java.io.UncheckedIOException e) {
@@ -400,15 +381,13 @@ public class KnowledgeBase {
         requireLoaded();
         writeLock.lock();
         try {
-            Snapshot current = snapshot;
+            KnowledgeBaseSnapshot current = snapshot;
             int row = rowOf(current, id);
             KnowledgeBaseEntry old = current.entries().get(row);
             rewriteLinesOf(old, line -> Optional.of(line.put("description", description)));
             KnowledgeBaseEntry updated = new KnowledgeBaseEntry(old.id(), old.imagePath(), description, old.contentHash(),
                     old.mediaType(), old.file());
-            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
-            entries.set(row, updated);
-            snapshot = Snapshot.of(entries, current.matrix());
+            snapshot = current.with(row, updated);
             LOG.infof("updated the description of knowledge-base image %s", id);
             return updated;
         } catch (java.io.UncheckedIOException e) {
@@ -423,13 +402,13 @@ public class KnowledgeBase {
         requireLoaded();
         writeLock.lock();
         try {
-            Snapshot current = snapshot;
+            KnowledgeBaseSnapshot current = snapshot;
             int row = rowOf(current, id);
             KnowledgeBaseEntry old = current.entries().get(row);
             rewriteLinesOf(old, line -> Optional.empty());
-            List<KnowledgeBaseEntry> entries = new ArrayList<>(current.entries());
-            entries.remove(row);
-            snapshot = Snapshot.of(entries, current.matrix().withoutRow(row));
+            KnowledgeBaseSnapshot next = current.minus(row);
+            snapshot = next;
+            List<KnowledgeBaseEntry> entries = next.entries();
             boolean sharedFile = entries.stream().anyMatch(e -> e.file().equals(old.file()));
             if (!sharedFile) {
                 try {
@@ -439,7 +418,7 @@ public class KnowledgeBase {
                             e.getMessage());
                 }
             }
-            if (entries.stream().noneMatch(e -> e.contentHash().equals(old.contentHash()))) {
+            if (!next.hasContent(old.contentHash())) {
                 cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
                 saveCacheQuietly();
             }
@@ -483,23 +462,19 @@ public class KnowledgeBase {
         }
     }
 
-    private static int rowOf(Snapshot snapshot, String id) {
-        Integer row = snapshot.rowById().get(id);
-        if (row == null) {
-            throw new UnknownEntryException(id);
-        }
-        return row;
+    private static int rowOf(KnowledgeBaseSnapshot snapshot, String id) {
+        return snapshot.rowOf(id).orElseThrow(() -> new UnknownEntryException(id));
     }
 
-    private static void checkNotDuplicate(Snapshot snapshot, String contentHash, Optional<String> requestedId) {
-        Integer sameContent = snapshot.rowByContentHash().get(contentHash);
-        if (sameContent != null) {
-            KnowledgeBaseEntry existing = snapshot.entries().get(sameContent);
-            throw new DuplicateEntryException("this image is already in the knowledge base as '" + existing.id() + "'",
-                    existing);
+    private static void checkNotDuplicate(KnowledgeBaseSnapshot snapshot, String contentHash,
+            Optional<String> requestedId) {
+        Optional<KnowledgeBaseEntry> sameContent = snapshot.withContent(contentHash);
+        if (sameContent.isPresent()) {
+            throw new DuplicateEntryException("this image is already in the knowledge base as '" + sameContent.get().id()
+                    + "'", sameContent.get());
         }
-        if (requestedId.isPresent() && snapshot.rowById().containsKey(requestedId.get())) {
-            KnowledgeBaseEntry existing = snapshot.entries().get(snapshot.rowById().get(requestedId.get()));
+        if (requestedId.isPresent() && snapshot.hasId(requestedId.get())) {
+            KnowledgeBaseEntry existing = snapshot.entries().get(snapshot.rowOf(requestedId.get()).getAsInt());
             throw new DuplicateEntryException("the id '" + existing.id() + "' is already taken", existing);
         }
     }
@@ -711,7 +686,8 @@ public class KnowledgeBase {
         Set<String> idsInUse = new HashSet<>(lineById.keySet());
         for (Candidate c : candidates) {
             if (c.problem == null && c.id == null) {
-                c.id = uniqueId(c.file, idsInUse);
+                c.id = uniqueId(c.file, idsInUse::contains);
+                idsInUse.add(c.id);
             }
         }
         return candidates;
@@ -841,8 +817,8 @@ public class KnowledgeBase {
         return parent == null ? Path.of("").toAbsolutePath() : parent;
     }
 
-    /** A readable id from the file name ("image_database/Chelsea Cat.jpg" → "chelsea-cat"), unique within the load. */
-    static String uniqueId(Path file, Set<String> idsInUse) {
+    /** A readable id from the file name ("image_database/Chelsea Cat.jpg" → "chelsea-cat"), not one of {@code taken}. */
+    static String uniqueId(Path file, Predicate<String> taken) {
         String name = String.valueOf(file.getFileName());
         int dot = name.lastIndexOf('.');
         String stem = dot > 0 ? name.substring(0, dot) : name;
@@ -855,10 +831,9 @@ public class KnowledgeBase {
             slug = slug.substring(0, 64);
         }
         String id = slug;
-        for (int n = 2; idsInUse.contains(id); n++) {
+        for (int n = 2; taken.test(id); n++) {
             id = slug + "-" + n;
         }
-        idsInUse.add(id);
         return id;
     }
 
