@@ -17,13 +17,8 @@ rounds=${2:-3}
 mode=${3:-alone}
 work=target/bench-stages
 ./mvnw -o -q compile
-if [ ! -d "$work/base/target/classes" ] || [ "$(cat "$work/base-rev" 2>/dev/null)" != "$base" ]; then
-    rm -rf "$work"; git worktree prune
-    mkdir -p "$work"
-    git worktree add -q --detach "$work/base" "$base"
-    (cd "$work/base" && ./mvnw -o -q compile)
-    echo "$base" >"$work/base-rev"
-fi
+. bench/lib/base-tree.sh
+base_tree "$work" "$base"
 libs=$(./mvnw -o -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)
 images=(image_database/*.jpg image_database/*.png image_database/*.webp)
 value() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }

@@ -16,13 +16,8 @@ changes=${3:-20}
 rounds=${4:-2}
 work=target/bench-matrix
 ./mvnw -o -q compile
-if [ ! -d "$work/base/target/classes" ] || [ "$(cat "$work/base-rev" 2>/dev/null)" != "$base" ]; then
-    rm -rf "$work"; git worktree prune
-    mkdir -p "$work"
-    git worktree add -q --detach "$work/base" "$base"
-    (cd "$work/base" && ./mvnw -o -q compile)
-    echo "$base" >"$work/base-rev"
-fi
+. bench/lib/base-tree.sh
+base_tree "$work" "$base"
 run() { java --add-modules=jdk.incubator.vector -Xms6g -Xmx6g -XX:+UseParallelGC -cp "$1" bench/matrix/MatrixChanges.java \
     "$rows" 512 "$changes" 2> >(grep -v -e incubat -e "^1 warning" >&2); }
 value() { sed -n "s/.*\"$2\":{\"p50\":\([0-9.]*\).*/\1/p" <<<"$1"; }
