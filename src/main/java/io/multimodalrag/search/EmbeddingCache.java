@@ -326,19 +326,40 @@ public final class EmbeddingCache implements AutoCloseable {
         lock.lock();
         try {
             for (String key : new ArrayList<>(index.keySet())) {
-                if (keep.contains(key)) {
-                    continue;
-                }
-                Slot removed = index.remove(key);
-                if (file != null) {
-                    pendingPuts.remove(key);
-                    if (removed.offset() >= 0) {
-                        pendingRemovals.put(key, removed.offset());
-                    }
+                if (!keep.contains(key)) {
+                    drop(key);
                 }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Drops the embedding of one image, if cached: the same as {@link #retainOnly} with every other hash, without a
+     * set of them. The next save writes the removal.
+     *
+     * @param contentHash the image's content hash: 64 hex characters, case-insensitive
+     * @throws IllegalArgumentException if the argument is not 64 hex characters
+     */
+    public void remove(String contentHash) {
+        String key = canonicalContentHash(contentHash);
+        lock.lock();
+        try {
+            drop(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes {@code key} from the index and notes what the next save must write; the lock is held. */
+    private void drop(String key) {
+        Slot removed = index.remove(key);
+        if (removed != null && file != null) {
+            pendingPuts.remove(key);
+            if (removed.offset() >= 0) {
+                pendingRemovals.put(key, removed.offset());
+            }
         }
     }
 

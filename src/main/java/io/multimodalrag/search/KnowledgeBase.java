@@ -419,7 +419,7 @@ public class KnowledgeBase {
                 }
             }
             if (!next.hasContent(old.contentHash())) {
-                cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
+                cache.remove(old.contentHash());
                 saveCacheQuietly();
             }
             LOG.infof("removed knowledge-base image %s (%s)", id, old.imagePath());

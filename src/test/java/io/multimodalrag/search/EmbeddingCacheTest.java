@@ -409,6 +409,29 @@ class EmbeddingCacheTest {
     }
 
     @Test
+    void removeDropsOneEntrySavedOrNotAndTheRemovalSurvivesAReopen() {
+        List<String> hashes = new ArrayList<>(randomEntries(3, DIMENSIONS).keySet());
+        EmbeddingCache cache = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        cache.put(hashes.get(0), randomEmbedding(DIMENSIONS));
+        cache.put(hashes.get(1), randomEmbedding(DIMENSIONS));
+        cache.save();
+        cache.put(hashes.get(2), randomEmbedding(DIMENSIONS));
+
+        cache.remove(hashes.get(0).toUpperCase(Locale.ROOT)); // saved
+        cache.remove(hashes.get(2)); // not saved yet
+        cache.remove(randomHash()); // not cached: nothing happens
+
+        assertEquals(1, cache.size());
+        assertTrue(cache.get(hashes.get(0)).isEmpty());
+        assertTrue(cache.get(hashes.get(2)).isEmpty());
+        cache.save();
+        EmbeddingCache reopened = EmbeddingCache.open(directory, FINGERPRINT, DIMENSIONS);
+        assertEquals(1, reopened.size());
+        assertTrue(reopened.get(hashes.get(1)).isPresent());
+        assertThrows(IllegalArgumentException.class, () -> cache.remove("not-a-hash"));
+    }
+
+    @Test
     void concurrentPutsFromSeveralThreadsAreAllKept() throws Exception {
         int threads = 8;
         int perThread = 500;
