@@ -408,9 +408,7 @@ public class KnowledgeBase {
             rewriteLinesOf(old, line -> Optional.empty());
             KnowledgeBaseSnapshot next = current.minus(row);
             snapshot = next;
-            List<KnowledgeBaseEntry> entries = next.entries();
-            boolean sharedFile = entries.stream().anyMatch(e -> e.file().equals(old.file()));
-            if (!sharedFile) {
+            if (!next.namesFile(old.file())) {
                 try {
                     Files.deleteIfExists(old.file());
                 } catch (IOException e) {

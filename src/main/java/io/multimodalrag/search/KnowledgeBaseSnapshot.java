@@ -1,5 +1,6 @@
 package io.multimodalrag.search;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -28,24 +29,27 @@ public final class KnowledgeBaseSnapshot {
     private final PMap<String, Long> numberByContent;
     /** How many entries have each content hash (description.jsonl may list the same image under two paths). */
     private final PMap<String, Integer> contentCount;
+    /** How many entries name each file (one, as loading and adding keep it; counted so that a removal need not look). */
+    private final PMap<Path, Integer> fileCount;
     private final long nextNumber;
     private final EmbeddingMatrix matrix;
 
     private KnowledgeBaseSnapshot(PVector<KnowledgeBaseEntry> entries, PVector<Long> numbers,
             PMap<String, Long> numberById, PMap<String, Long> numberByContent, PMap<String, Integer> contentCount,
-            long nextNumber, EmbeddingMatrix matrix) {
+            PMap<Path, Integer> fileCount, long nextNumber, EmbeddingMatrix matrix) {
         this.entries = entries;
         this.numbers = numbers;
         this.numberById = numberById;
         this.numberByContent = numberByContent;
         this.contentCount = contentCount;
+        this.fileCount = fileCount;
         this.nextNumber = nextNumber;
         this.matrix = matrix;
     }
 
     static KnowledgeBaseSnapshot empty() {
         return new KnowledgeBaseSnapshot(TreePVector.empty(), TreePVector.empty(), HashTreePMap.empty(),
-                HashTreePMap.empty(), HashTreePMap.empty(), 0, EmbeddingMatrix.empty(1));
+                HashTreePMap.empty(), HashTreePMap.empty(), HashTreePMap.empty(), 0, EmbeddingMatrix.empty(1));
     }
 
     /** The snapshot of {@code entries} (ids unique) with their embeddings, row by row. */
@@ -57,6 +61,7 @@ public final class KnowledgeBaseSnapshot {
         PMap<String, Long> byId = HashTreePMap.empty();
         PMap<String, Long> byContent = HashTreePMap.empty();
         PMap<String, Integer> counts = HashTreePMap.empty();
+        PMap<Path, Integer> files = HashTreePMap.empty();
         long number = 0;
         for (KnowledgeBaseEntry entry : entries) {
             numbers = numbers.plus(number);
@@ -65,9 +70,11 @@ public final class KnowledgeBaseSnapshot {
                 byContent = byContent.plus(entry.contentHash(), number);
             }
             counts = counts.plus(entry.contentHash(), counts.getOrDefault(entry.contentHash(), 0) + 1);
+            files = files.plus(entry.file(), files.getOrDefault(entry.file(), 0) + 1);
             number++;
         }
-        return new KnowledgeBaseSnapshot(TreePVector.from(entries), numbers, byId, byContent, counts, number, matrix);
+        return new KnowledgeBaseSnapshot(TreePVector.from(entries), numbers, byId, byContent, counts, files, number,
+                matrix);
     }
 
     /** The entries, row by row; an unmodifiable list with O(log n) access. */
@@ -103,7 +110,8 @@ public final class KnowledgeBaseSnapshot {
         return new KnowledgeBaseSnapshot(entries.plus(entry), numbers.plus(nextNumber),
                 numberById.plus(entry.id(), nextNumber),
                 numberByContent.containsKey(hash) ? numberByContent : numberByContent.plus(hash, nextNumber),
-                contentCount.plus(hash, contentCount.getOrDefault(hash, 0) + 1), nextNumber + 1,
+                contentCount.plus(hash, contentCount.getOrDefault(hash, 0) + 1),
+                fileCount.plus(entry.file(), fileCount.getOrDefault(entry.file(), 0) + 1), nextNumber + 1,
                 matrix.withRowsAppended(embedding));
     }
 
@@ -113,8 +121,11 @@ public final class KnowledgeBaseSnapshot {
         if (!old.id().equals(entry.id()) || !old.contentHash().equals(entry.contentHash())) {
             throw new IllegalArgumentException("an entry keeps its id and content: " + old.id() + " → " + entry.id());
         }
+        if (!old.file().equals(entry.file())) {
+            throw new IllegalArgumentException("an entry keeps its file: " + old.file() + " → " + entry.file());
+        }
         return new KnowledgeBaseSnapshot(entries.with(row, entry), numbers, numberById, numberByContent, contentCount,
-                nextNumber, matrix);
+                fileCount, nextNumber, matrix);
     }
 
     /** This snapshot without the entry of {@code row}; the rows after it move up by one. */
@@ -137,14 +148,21 @@ public final class KnowledgeBaseSnapshot {
                 }
             }
         }
+        int files = fileCount.getOrDefault(old.file(), 1) - 1;
         return new KnowledgeBaseSnapshot(keptEntries, keptNumbers, numberById.minus(old.id()), byContent,
-                count == 0 ? contentCount.minus(hash) : contentCount.plus(hash, count), nextNumber,
+                count == 0 ? contentCount.minus(hash) : contentCount.plus(hash, count),
+                files == 0 ? fileCount.minus(old.file()) : fileCount.plus(old.file(), files), nextNumber,
                 matrix.withoutRow(row));
     }
 
-    /** Whether an entry other than removed ones has this content hash. */
+    /** Whether an entry has this content hash. */
     boolean hasContent(String contentHash) {
         return contentCount.containsKey(contentHash);
+    }
+
+    /** Whether an entry names this file. */
+    boolean namesFile(Path file) {
+        return fileCount.containsKey(file);
     }
 
     /** The row whose number is {@code number}, which is in this snapshot: binary search over the ascending numbers. */

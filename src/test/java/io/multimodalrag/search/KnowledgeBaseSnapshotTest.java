@@ -91,9 +91,12 @@ class KnowledgeBaseSnapshotTest {
                     expected.contentHash());
             assertTrue(reference.contains(found.get()), "an entry of this snapshot: " + found + " first: " + first);
             assertTrue(snapshot.hasContent(expected.contentHash()));
+            assertTrue(snapshot.namesFile(expected.file()));
         }
         assertFalse(snapshot.hasId("id-none"));
         assertEquals(OptionalInt.empty(), snapshot.rowOf("id-none"));
         assertEquals(Optional.empty(), snapshot.withContent("hash-none"));
+        assertFalse(snapshot.namesFile(Path.of("image_database/none.jpg")));
+        assertFalse(snapshot.hasContent("hash-none"));
     }
 }
