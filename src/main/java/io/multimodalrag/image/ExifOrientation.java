@@ -8,7 +8,8 @@ import java.awt.image.DataBufferInt;
  * {@code ImageOps.exif_transpose} does, so phone photos reach CLIP the right way up.
  *
  * <p>Reading looks at nothing but the orientation: it finds the file's EXIF block (a JPEG's first APP1 "Exif"
- * segment before the first scan, a PNG's eXIf chunk, a WebP's EXIF chunk) by walking segment or chunk headers, and
+ * segment before the first scan, from {@link JpegStructure}'s walk over the segments; a PNG's eXIf chunk, a WebP's
+ * EXIF chunk) by walking segment or chunk headers, and
  * reads the one tag from the block's first directory (IFD0), bounds-checked against the block. Nothing is
  * decompressed (no zTXt, no XMP), no other directory is followed, nothing recurses: the work is at most a walk over
  * the file's headers plus one directory of at most 65,535 entries, whatever the file holds. A general metadata
@@ -30,7 +31,15 @@ final class ExifOrientation {
     /** The orientation recorded in the file, or {@link #NORMAL} when there is none or the EXIF block is unreadable. */
     static int read(byte[] bytes) {
         try {
-            long block = exifBlock(bytes);
+            long block = switch (ImageFormat.sniff(bytes).orElse(ImageFormat.BMP)) {
+                case JPEG -> {
+                    JpegStructure jpeg = JpegStructure.scan(bytes);
+                    yield jpeg.exifStart() < 0 ? -1 : block(jpeg.exifStart(), jpeg.exifEnd());
+                }
+                case PNG -> pngExif(bytes);
+                case WEBP -> webpExif(bytes);
+                default -> -1;
+            };
             return block < 0 ? NORMAL : orientationInTiff(bytes, (int) (block >>> 32), (int) block);
         } catch (RuntimeException brokenMetadata) {
             // Broken metadata must not cost the user their upload: the pixels are still fine.
@@ -38,44 +47,13 @@ final class ExifOrientation {
         }
     }
 
-    /** The EXIF block as offset (high 32 bits) and end (low 32 bits), "Exif\0\0" prefix skipped; -1 if none. */
-    private static long exifBlock(byte[] bytes) {
-        return switch (ImageFormat.sniff(bytes).orElse(ImageFormat.BMP)) {
-            case JPEG -> jpegExif(bytes);
-            case PNG -> pngExif(bytes);
-            case WEBP -> webpExif(bytes);
-            default -> -1;
-        };
-    }
-
-    /** The first APP1 segment starting "Exif\0\0" before the first scan (Pillow keeps the first one). */
-    private static long jpegExif(byte[] bytes) {
-        int position = 2;
-        while (position + 3 < bytes.length) {
-            if ((bytes[position] & 0xFF) != 0xFF) {
-                position++; // stray bytes between segments, skipped as libjpeg does
-                continue;
-            }
-            int marker = bytes[position + 1] & 0xFF;
-            if (marker == 0xFF || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
-                position += marker == 0xFF ? 1 : 2; // fill bytes and stand-alone markers
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9) {
-                return -1; // the first scan or the end: no EXIF in the header
-            }
-            int length = unsigned16(bytes, position + 2, false);
-            int data = position + 4;
-            int end = position + 2 + length;
-            if (length < 2 || end > bytes.length) {
-                return -1;
-            }
-            if (marker == 0xE1 && hasExifPrefix(bytes, data, end)) {
-                return block(data + 6, end);
-            }
-            position = end;
+    /** The orientation of a JPEG whose segments {@code jpeg} describes: a walk the decoder has made already. */
+    static int read(byte[] bytes, JpegStructure jpeg) {
+        try {
+            return jpeg.exifStart() < 0 ? NORMAL : orientationInTiff(bytes, jpeg.exifStart(), jpeg.exifEnd());
+        } catch (RuntimeException brokenMetadata) {
+            return NORMAL;
         }
-        return -1;
     }
 
     /** The eXIf chunk, wherever it is: Pillow reads one after the image data too. */

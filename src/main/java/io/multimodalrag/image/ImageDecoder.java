@@ -124,7 +124,7 @@ public final class ImageDecoder {
         // Every step on the bytes inside the guard: whatever the file holds, the answer is a decoding problem, a 4xx.
         return guarded(ImageFormat.JPEG, () -> {
             JpegStructure jpeg = JpegStructure.scan(bytes);
-            if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes) != ExifOrientation.NORMAL) {
+            if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes, jpeg) != ExifOrientation.NORMAL) {
                 return false;
             }
             return streamRows(bytes, receiver, helper);
@@ -191,7 +191,11 @@ public final class ImageDecoder {
         BufferedImage rgb = read(bytes, format, jpeg, gif, pixels, helper);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
-        return mayCarryExif ? ExifOrientation.apply(rgb, ExifOrientation.read(bytes)) : rgb;
+        if (!mayCarryExif) {
+            return rgb;
+        }
+        // A JPEG's segments were walked above; the EXIF block's place came with them.
+        return ExifOrientation.apply(rgb, jpeg != null ? ExifOrientation.read(bytes, jpeg) : ExifOrientation.read(bytes));
     }
 
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,

@@ -10,8 +10,11 @@ package io.multimodalrag.image;
  *                   decoder recognises as such (a JFIF marker, an Adobe marker saying YCbCr, or component ids 1, 2, 3
  *                   and no Adobe marker). libjpeg then delivers each row once and finally, top to bottom, so the rows
  *                   can be used while later ones are decoded ({@link JpegRowStream}).
+ * @param exifStart  where the TIFF structure of the first APP1 "Exif" segment before the first scan begins (after its
+ *                   "Exif\0\0"), the block Pillow reads the orientation from; -1 when there is none
+ * @param exifEnd    where that segment ends; -1 when there is none
  */
-record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable) {
+record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable, int exifStart, int exifEnd) {
 
     /** libjpeg's {@code jpeg_color_space} guesses (jdapimin.c {@code default_decompress_parms}). */
     enum ColorSpace {
@@ -23,6 +26,7 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable
     private static final int SOS = 0xDA;
     private static final int EOI = 0xD9;
     private static final int APP0 = 0xE0;
+    private static final int APP1 = 0xE1;
     private static final int APP14 = 0xEE;
     /** Baseline and extended sequential DCT, Huffman-coded. */
     private static final int SOF0 = 0xC0;
@@ -36,6 +40,8 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable
         boolean jfif = false;
         int adobeTransform = -1;
         int scanStart = -1;
+        int exifStart = -1;
+        int exifEnd = -1;
         int position = 2; // after SOI
         while (position + 1 < bytes.length) {
             if ((bytes[position] & 0xFF) != 0xFF) {
@@ -70,6 +76,9 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable
                 }
             } else if (marker == APP0 && length >= 16 && startsWith(bytes, data, "JFIF\0")) {
                 jfif = true;
+            } else if (marker == APP1 && exifStart < 0 && length >= 8 && startsWith(bytes, data, "Exif\0\0")) {
+                exifStart = data + 6; // the first one, as Pillow keeps
+                exifEnd = end;
             } else if (marker == APP14 && length >= 14 && startsWith(bytes, data, "Adobe")) {
                 adobeTransform = bytes[data + 11] & 0xFF; // the last Adobe marker wins, as in libjpeg
             } else if (marker == SOS) {
@@ -85,7 +94,7 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable
                 || adobeTransform < 0 && componentIds[0] == 1 && componentIds[1] == 2 && componentIds[2] == 3;
         boolean streamable = colorSpace == ColorSpace.YCBCR && plainYCbCr && precision == 8
                 && (frameMarker == SOF0 || frameMarker == SOF1);
-        return new JpegStructure(colorSpace, complete, streamable);
+        return new JpegStructure(colorSpace, complete, streamable, exifStart, exifEnd);
     }
 
     private static ColorSpace colorSpace(int components, int[] ids, boolean jfif, int adobeTransform) {
