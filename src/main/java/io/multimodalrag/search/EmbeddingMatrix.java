@@ -411,14 +411,17 @@ public final class EmbeddingMatrix {
         return starts[segment + 1] - starts[segment];
     }
 
-    /** The segment holding {@code row}, a valid row index: binary search over the segments' first rows. */
     private int segmentOf(int row) {
-        int found = Arrays.binarySearch(starts, 0, segments.length, row);
-        if (found >= 0) {
-            // Several segments cannot start at the same row: none is empty.
-            return found;
-        }
-        return -found - 2;
+        return segmentOf(starts, segments.length, row);
+    }
+
+    /**
+     * The segment holding {@code row}, a valid row index, of a matrix whose {@code segments} segments start at
+     * {@code starts}: binary search over the segments' first rows, none of which repeats (no segment is empty).
+     */
+    static int segmentOf(int[] starts, int segments, int row) {
+        int found = Arrays.binarySearch(starts, 0, segments, row);
+        return found >= 0 ? found : -found - 2;
     }
 
     @Override

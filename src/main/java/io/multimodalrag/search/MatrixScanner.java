@@ -270,7 +270,7 @@ public final class MatrixScanner implements AutoCloseable {
             }
             int blockRows = Math.max(1, Math.min(ROW_BLOCK_FLOATS / dimensions, toRow - fromRow));
             float[] scores = new float[queryBlocks[0].length * blockRows];
-            int segment = segmentOf(fromRow);
+            int segment = EmbeddingMatrix.segmentOf(starts, segments.length, fromRow);
             for (int row = fromRow; row < toRow; ) {
                 while (row >= starts[segment + 1]) {
                     segment++;
@@ -310,12 +310,6 @@ public final class MatrixScanner implements AutoCloseable {
                 return starts[(int) ((long) segments.length * chunk / chunks)];
             }
             return (int) ((long) rows * chunk / chunks);
-        }
-
-        /** The segment holding {@code row}. */
-        private int segmentOf(int row) {
-            int found = Arrays.binarySearch(starts, 0, segments.length, row);
-            return found >= 0 ? found : -found - 2;
         }
     }
 
