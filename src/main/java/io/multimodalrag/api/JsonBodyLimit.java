@@ -24,8 +24,6 @@ import java.io.IOException;
 @ApplicationScoped
 public class JsonBodyLimit implements ReaderInterceptor {
 
-    private static final String BUSY = "too many requests are being received at once (rag.text.max-buffered); retry shortly";
-
     private final long maxBytes;
     private final String tooLarge;
     private final CurrentVertxRequest request;
@@ -62,9 +60,7 @@ public class JsonBodyLimit implements ReaderInterceptor {
             if (bytes > maxBytes) {
                 throw ApiException.tooLarge(tooLarge);
             }
-            if (!watch.holdWhole(routing, bytes, false)) {
-                throw ApiException.busy(BUSY);
-            }
+            watch.holdWhole(routing, bytes, false);
         }
         return context.proceed();
     }

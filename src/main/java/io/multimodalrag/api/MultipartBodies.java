@@ -42,7 +42,6 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
     static final String IMAGE_PART = "the photo: JPEG, PNG, WebP, GIF or BMP, at most rag.upload.max-size";
 
     private static final String EMPTY = "the body is empty; send the photo as -F image=@photo.jpg";
-    private static final String BUSY = "too many uploads are being received at once (rag.upload.max-buffered); retry shortly";
 
     private final long maxBytes;
     private final long maxFieldBytes;
@@ -96,9 +95,7 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
         if (body.length == 0) {
             throw ApiException.badField(EMPTY);
         }
-        if (!watch.holdWhole(request.getCurrent(), body.length, true)) {
-            throw ApiException.busy(BUSY);
-        }
+        watch.holdWhole(request.getCurrent(), body.length, true);
         return MultipartForm.parse(body, headers.getFirst("Content-Type"));
     }
 

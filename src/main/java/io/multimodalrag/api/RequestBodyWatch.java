@@ -117,24 +117,27 @@ public class RequestBodyWatch {
      * Counts a body that the REST layer has read whole ({@code bytes} long) against its budget, beyond what was
      * counted while it arrived.
      *
-     * @return false when it does not fit: answer 503
+     * @throws ApiException a 503 with Retry-After when it does not fit
      */
-    boolean holdWhole(RoutingContext context, long bytes, boolean upload) {
+    void holdWhole(RoutingContext context, long bytes, boolean upload) {
+        Budget budget = upload ? uploads : texts;
         Watch watch = context == null ? null : context.get(KEY);
         if (watch != null) {
-            return watch.holdAtLeast(bytes);
+            if (!watch.holdAtLeast(bytes)) {
+                throw ApiException.busy(budget.busy);
+            }
+            return;
         }
-        // A body the route handler did not see start (none is expected): held until the exchange ends all the same.
-        Budget budget = upload ? uploads : texts;
+        // A body that had arrived whole before the route handler ran (or, with no exchange, nothing to hold it for):
+        // held until the exchange ends all the same.
         if (!budget.take(bytes)) {
-            return false;
+            throw ApiException.busy(budget.busy);
         }
         if (context != null) {
             context.addEndHandler(ended -> budget.give(bytes));
         } else {
             budget.give(bytes);
         }
-        return true;
     }
 
     private static boolean hasBody(HttpServerRequest request) {

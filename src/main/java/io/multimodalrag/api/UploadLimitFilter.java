@@ -51,7 +51,7 @@ public class UploadLimitFilter {
     private void answeredClientError(RoutingContext context) {
         int status = context.response().getStatusCode();
         if (context.response().ended() && (status == 413 || status == 408 || status == 503)) {
-            LOG.debugf("request to %s failed after its 413 answer was sent: %s", context.normalizedPath(),
+            LOG.debugf("request to %s failed after its %d answer was sent: %s", context.normalizedPath(), status,
                     context.failure());
             return;
         }
