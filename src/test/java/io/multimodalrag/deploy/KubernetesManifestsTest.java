@@ -317,8 +317,7 @@ class KubernetesManifestsTest {
     @Test
     void theIngressLetsTheLargestUploadThrough() {
         long maxUpload = configuredByConfigMap().upload().maxSize().asLongValue();
-        Ingress ingress = only(BASE, "Ingress").as(Ingress.class);
-        String bodySize = ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-body-size");
+        String bodySize = ingressAnnotation("nginx.ingress.kubernetes.io/proxy-body-size");
         assertNotNull(bodySize, "without proxy-body-size, ingress-nginx refuses bodies over 1 MB with its own 413");
         long allowed = nginxSize(bodySize);
         assertTrue(allowed == 0 || allowed >= maxUpload,
@@ -328,11 +327,15 @@ class KubernetesManifestsTest {
     @Test
     void theIngressWaitsLongerThanAQuestionMayTake() {
         long totalSeconds = configuredByConfigMap().llm().totalTimeout().toSeconds();
-        Ingress ingress = only(BASE, "Ingress").as(Ingress.class);
-        String readTimeout = ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-read-timeout");
+        String readTimeout = ingressAnnotation("nginx.ingress.kubernetes.io/proxy-read-timeout");
         assertNotNull(readTimeout, "ingress-nginx's default of 60 s would cut off slow answers with its own 504");
         assertTrue(Long.parseLong(readTimeout.strip()) > totalSeconds, "proxy-read-timeout " + readTimeout
                 + " s is not above rag.llm.total-timeout (" + totalSeconds + " s): the client would get the proxy's 504");
+    }
+
+    /** An annotation of the base's Ingress; null when it has none. */
+    private static String ingressAnnotation(String name) {
+        return only(BASE, "Ingress").as(Ingress.class).getMetadata().getAnnotations().get(name);
     }
 
     /** An nginx size: bytes, or a number with k, m or g (either case); 0 means no limit. */
