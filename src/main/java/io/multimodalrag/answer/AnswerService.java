@@ -10,10 +10,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.Cancellable;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,7 +192,8 @@ public class AnswerService {
         PromptImage photoImage = PromptImage.of(question.photo(), decoder, imageMaxSide);
         List<PromptBuilder.Reference> references = new ArrayList<>(hits.size());
         for (SearchHit hit : hits) {
-            references.add(new PromptBuilder.Reference(hit, PromptImage.of(read(hit.entry().file()), decoder, imageMaxSide)));
+            references.add(new PromptBuilder.Reference(hit, PromptImage.of(knowledgeBase.imageBytes(hit.entry()), decoder,
+                    imageMaxSide)));
         }
         return new Prepared(prompts.build(question.text(), photoImage, references), hits);
     }
@@ -328,13 +325,5 @@ public class AnswerService {
 
     private static long elapsedMs(long started) {
         return (System.nanoTime() - started) / 1_000_000;
-    }
-
-    private static byte[] read(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

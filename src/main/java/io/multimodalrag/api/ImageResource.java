@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.KnowledgeBaseEntry;
+import io.multimodalrag.search.StoredImage;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -110,12 +111,8 @@ public class ImageResource {
             return RestResponse.ResponseBuilder.<Object>create(RestResponse.Status.NOT_MODIFIED).header("ETag", etag)
                     .header("Cache-Control", "no-cache").build();
         }
-        long length;
-        try {
-            length = java.nio.file.Files.size(entry.file());
-        } catch (java.io.IOException e) {
-            throw ApiException.notFound("the image of '" + entry.id() + "' is not on disk any more");
-        }
+        StoredImage image = knowledgeBase.image(entry);
+        long length = image.length();
         // A range only of exactly this content (If-Range absent or naming it); anything else gets the whole image.
         Optional<ContentRanges.Range> part = range == null || ifRange != null && !ifRange.strip().equals(etag)
                 ? Optional.empty() : ContentRanges.single(range, length);
@@ -130,15 +127,24 @@ public class ImageResource {
         if (part.isPresent()) {
             ContentRanges.Range r = part.get();
             // The file part is sent by the server without blocking, as the whole file is.
-            response = RestResponse.ResponseBuilder.<Object>create(206)
-                    .entity(new PathPart(entry.file(), r.first(), r.length()))
+            response = RestResponse.ResponseBuilder.<Object>create(206).entity(part(image, r.first(), r.length()))
                     .header("Content-Range", "bytes " + r.first() + "-" + r.last() + "/" + length);
         } else {
             // A whole Path would have Quarkus apply the Range header to it itself, and send part of it as a 200.
-            response = RestResponse.ResponseBuilder.<Object>ok(new PathPart(entry.file(), 0, length));
+            response = RestResponse.ResponseBuilder.<Object>ok(part(image, 0, length));
         }
         return response.type(entry.mediaType()).header("ETag", etag).header("Accept-Ranges", "bytes")
                 .header("Cache-Control", "no-cache").build();
+    }
+
+    /** Bytes {@code first} to {@code first + length} of {@code image}, as the server sends them. */
+    private static Object part(StoredImage image, long first, long length) {
+        if (image instanceof StoredImage.InFile file) {
+            return new PathPart(file.file(), first, length);
+        }
+        byte[] bytes = ((StoredImage.InMemory) image).bytes();
+        return first == 0 && length == bytes.length ? bytes
+                : java.util.Arrays.copyOfRange(bytes, (int) first, (int) (first + length));
     }
 
     @POST

@@ -10,6 +10,7 @@ import io.multimodalrag.answer.VisionLlmNotConfiguredException;
 import io.multimodalrag.clip.ModelUnavailableException;
 import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.search.DuplicateEntryException;
+import io.multimodalrag.search.ImportRefusedException;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.KnowledgeBaseUnavailableException;
 import io.multimodalrag.search.UnknownEntryException;
@@ -102,7 +103,17 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response storage(KnowledgeBaseStorageException e) {
-        return problem(Problem.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage()));
+        Response.ResponseBuilder response = Response.status(503).type(Problem.MEDIA_TYPE)
+                .entity(Problem.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage()));
+        if (e.passing()) {
+            response.header("Retry-After", 5);
+        }
+        return response.build();
+    }
+
+    @ServerExceptionMapper
+    public Response importRefused(ImportRefusedException e) {
+        return problem(Problem.of(409, "import-refused", "Import refused", e.getMessage()));
     }
 
     @ServerExceptionMapper

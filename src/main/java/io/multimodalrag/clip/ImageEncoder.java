@@ -12,7 +12,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -177,6 +176,17 @@ public class ImageEncoder {
      * be read or decoded fails alone; the others are embedded.
      */
     public List<BatchItem> encodeBatch(List<Path> imageFiles) {
+        return encodeImages(imageFiles.stream().map(file -> (ImageSource) () -> Files.readAllBytes(file)).toList());
+    }
+
+    /** Where a batch's image comes from: a file, bytes read from a database. */
+    @FunctionalInterface
+    public interface ImageSource {
+        byte[] read() throws IOException;
+    }
+
+    /** {@link #encodeBatch}, for images from anywhere. */
+    public List<BatchItem> encodeImages(List<ImageSource> imageFiles) {
         ClipModel model = models.require();
         ClipPreprocessor pre = preprocessorFor(model);
         int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
@@ -184,7 +194,7 @@ public class ImageEncoder {
 
         List<CompletableFuture<String>> prepared = new ArrayList<>(imageFiles.size());
         for (int i = 0; i < imageFiles.size(); i++) {
-            Path file = imageFiles.get(i);
+            ImageSource file = imageFiles.get(i);
             // Each task writes its own disjoint slice of the batch buffer.
             FloatBuffer slice = batch.duplicate().position(i * floatsPerImage).limit((i + 1) * floatsPerImage).slice();
             prepared.add(CompletableFuture.supplyAsync(() -> prepare(file, pre, slice), workers.executor()));
@@ -211,14 +221,14 @@ public class ImageEncoder {
     }
 
     /** Decodes and preprocesses into {@code target}; returns null on success or the reason of failure. */
-    private String prepare(Path file, ClipPreprocessor pre, FloatBuffer target) {
+    private String prepare(ImageSource file, ClipPreprocessor pre, FloatBuffer target) {
         try {
-            prepare(readFile(file), pre, target, RangeSplit.SEQUENTIAL);
+            prepare(file.read(), pre, target, RangeSplit.SEQUENTIAL);
             return null;
         } catch (ImageDecodingException e) {
             return e.getMessage();
-        } catch (UncheckedIOException e) {
-            return "cannot read the file: " + e.getCause().getMessage();
+        } catch (IOException e) {
+            return "cannot read the file: " + e.getMessage();
         }
     }
 
@@ -253,13 +263,5 @@ public class ImageEncoder {
 
     private static FloatBuffer directFloats(int count) {
         return ByteBuffer.allocateDirect(count * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    private static byte[] readFile(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -149,6 +149,32 @@ public interface RagConfig {
 
     /** The knowledge base loaded at start-up. */
     interface KnowledgeBase {
+        /**
+         * Where the knowledge base is kept: {@code files} (description.jsonl, the images beside it and the local
+         * embedding cache; one instance) or {@code postgresql} (one database shared by every replica, configured by
+         * the {@code quarkus.datasource.*} keys).
+         */
+        @WithDefault("files")
+        Store store();
+
+        /** The knowledge base's stores. */
+        enum Store {
+            FILES, POSTGRESQL
+        }
+
+        /**
+         * With the postgresql store: a description.jsonl whose entries and images are imported when the database
+         * holds no entries yet (at start-up), or on {@code POST /v1/admin/import}. An import adds nothing twice.
+         */
+        Optional<Path> importFrom();
+
+        /**
+         * With the postgresql store: how often a replica looks for changes it was not notified of (a notification
+         * lost with a connection); notified changes are applied at once.
+         */
+        @WithDefault("5s")
+        Duration pollInterval();
+
         /** JSON Lines file, one {@code {"image_path": ..., "description": ...}} per line; paths relative to it. */
         @WithDefault("description.jsonl")
         Path descriptions();

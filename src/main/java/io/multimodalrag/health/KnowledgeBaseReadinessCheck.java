@@ -27,12 +27,14 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("knowledge-base")
                 .status(state.status() == KnowledgeBase.Status.READY)
                 .withData("entries", knowledgeBase.snapshot().entries().size())
-                .withData("skipped", state.skipped());
+                .withData("skipped", state.skipped())
+                .withData("store", knowledgeBase.storeKind());
         if (state.status() != KnowledgeBase.Status.READY) {
             response.withData("reason", state.reason());
         }
-        // UP all the same: the cache only saves work at the next start.
-        knowledgeBase.cacheWarning().ifPresent(warning -> response.withData("embeddingCache", warning));
+        // UP all the same: the embedding cache only saves work at the next start, and a replica that lost its
+        // database keeps serving what it has and catches up by itself.
+        knowledgeBase.storeWarnings().forEach(response::withData);
         // UP as well: what is served is what was read last; the operator should look at the file.
         knowledgeBase.reloadWarning().ifPresent(warning -> response.withData("reload", warning));
         return response.build();

@@ -1,55 +1,37 @@
 package io.multimodalrag.search;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
+import jakarta.inject.Inject;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
-import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
- * The knowledge base: the entries of description.jsonl and one contiguous matrix of their
- * embeddings, searched by exact inner product. Loaded at start-up; embeddings come from the
- * on-disk cache when the model and the image are unchanged, otherwise from the encoder in batches.
- * A bad line or image is skipped with a warning, never fatal.
+ * The knowledge base as the service serves it: an immutable {@link KnowledgeBaseSnapshot} of the entries and the
+ * matrix of their embeddings, searched by exact inner product, over a {@link KnowledgeBaseStore} that keeps the
+ * catalogue, the images and the embeddings (description.jsonl and its folder, or PostgreSQL). Loaded at start-up.
  *
- * <p>An absent or unreadable description.jsonl is never read as an empty knowledge base, nor is a
- * file none of whose lines can be used, nor an empty file beside images: a load that finds one of
- * these is refused ({@link CatalogueUnusableException}), leaving the snapshot being served as it
- * was, or, at start-up, the knowledge base not ready with the reason. Stored images that no line
- * names are moved aside only after the file has been read whole; embeddings are dropped from the
- * cache only when every line's image could be read.
+ * <p>A load that finds the catalogue absent, unreadable or empty by accident is refused
+ * ({@link CatalogueUnusableException}), leaving the snapshot being served as it was, or, at start-up, the knowledge
+ * base not ready with the reason; {@code StartupSequence} tries again.
  *
- * <p>Readers never wait: they use the current immutable {@link Snapshot}. Writers (add, update,
- * remove, reload) are serialised by one lock, change the files first (see {@link DescriptionFile}
- * for how description.jsonl stays intact through a crash) and then publish a new snapshot.
+ * <p>Readers never wait: they use the current snapshot. Writers (add, update, remove, reload, and changes the store
+ * reports from other replicas) are serialised by one lock, change the store first and then publish a new snapshot.
  */
 @ApplicationScoped
 public class KnowledgeBase {
@@ -59,28 +41,17 @@ public class KnowledgeBase {
     /** Ids given by clients or written in description.jsonl: URL-safe, short. */
     public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
-    /** Names of images stored by {@link #add}: a content hash prefix and the format's extension. */
-    private static final Pattern STORED_NAME = Pattern.compile("[0-9a-f]{16}\\.(jpg|png|webp|gif|bmp)");
-
-    /** File names of the supported formats, lower-cased. */
-    private static final Pattern IMAGE_NAME = Pattern.compile(".+\\.(jpe?g|png|webp|gif|bmp)");
-
-    private static final String ORPHANS = ".orphaned";
-
-    /** Compiled once: {@link #uniqueId} runs for every line of a 10,000-line knowledge base at start-up. */
-    private static final Pattern NOT_ID_CHARACTERS = Pattern.compile("[^a-z0-9._-]+");
-    private static final Pattern EDGE_DASHES = Pattern.compile("^-+|-+$");
-
     /** Where loading stands. */
     public enum Status {
         LOADING, READY, FAILED
     }
 
     /**
-     * Loading status: lines skipped with a warning, images embedded by the last load (the rest came
-     * from the cache), and a reason while not ready.
+     * Loading status: entries skipped with a warning, images embedded by the last load (the rest came from the cache
+     * or the store), and a reason while not ready.
      *
-     * @param retryable whether a failed load may succeed by itself later (the file absent, unreadable or emptied)
+     * @param retryable whether a failed load may succeed by itself later (the file absent, unreadable or emptied, the
+     *                  database unreachable)
      */
     public record State(Status status, int skipped, int embedded, String reason, boolean retryable) {
 
@@ -91,47 +62,47 @@ public class KnowledgeBase {
 
     /** A load refused because the catalogue cannot be read, or reads as empty when it should not. */
     static final class CatalogueUnusableException extends RuntimeException {
+        private final boolean retryable;
+
+        /** A refusal that may pass by itself: a file back in place, a database reachable again. */
         CatalogueUnusableException(String message) {
+            this(message, true);
+        }
+
+        CatalogueUnusableException(String message, boolean retryable) {
             super(message, null, false, false);
+            this.retryable = retryable;
+        }
+
+        boolean retryable() {
+            return retryable;
         }
     }
 
     private final ModelLoader models;
     private final ImageEncoder encoder;
-    private final ObjectMapper json;
-    private final RagConfig.KnowledgeBase config;
-    private final int maxBatch;
-    private final DescriptionFile descriptionFile;
-    private final Path baseDirectory;
+    private final KnowledgeBaseStore store;
     private final MatrixScanner scanner;
     private final ReentrantLock writeLock = new ReentrantLock();
-    /** The embedding cache of the loaded model, guarded by {@link #writeLock}. */
-    private EmbeddingCache cache;
-    /** The model {@link #cache} belongs to, guarded by {@link #writeLock}. */
-    private ClipModel cacheModel;
-    /** Whether {@link #cache} stands in for a cache file that could not be opened; guarded by {@link #writeLock}. */
-    private boolean cacheUnopened;
-    /** Why embeddings are not being saved to the cache file, if they are not; null while they are. */
-    private volatile String cacheWarning;
     /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
     private volatile String reloadWarning;
     /** Loads and reloads begun, for a caller that retries to see whether someone else has loaded meanwhile. */
     private final AtomicInteger loads = new AtomicInteger();
+    /** Whether the store has been asked to follow changes made elsewhere; guarded by {@link #writeLock}. */
+    private boolean following;
     private volatile KnowledgeBaseSnapshot snapshot = KnowledgeBaseSnapshot.empty();
     private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
 
-    public KnowledgeBase(ModelLoader models, ImageEncoder encoder, ObjectMapper json, RagConfig config) {
+    @Inject
+    public KnowledgeBase(ModelLoader models, ImageEncoder encoder, ObjectMapper json, RagConfig config,
+            KnowledgeBaseStores stores) {
         this.models = models;
         this.encoder = encoder;
-        this.json = json;
-        this.config = config.knowledgeBase();
-        this.maxBatch = Math.max(1, config.encoder().maxBatch());
-        this.descriptionFile = new DescriptionFile(this.config.descriptions());
-        this.baseDirectory = baseDirectory(this.config.descriptions());
         this.scanner = MatrixScanner.create(
                 config.search().threads().orElse(Runtime.getRuntime().availableProcessors()));
         LOG.infof("exact search: kernel %s; up to %d threads per search", scanner.kernelDescription(),
                 scanner.threads());
+        this.store = stores.create(config, encoder, json, scanner);
     }
 
     @PreDestroy
@@ -139,9 +110,7 @@ public class KnowledgeBase {
         scanner.close();
         writeLock.lock();
         try {
-            if (cache != null) {
-                cache.close();
-            }
+            store.close();
         } finally {
             writeLock.unlock();
         }
@@ -158,6 +127,16 @@ public class KnowledgeBase {
     /** How many loads and reloads have begun since start-up. */
     public int loadCount() {
         return loads.get();
+    }
+
+    /** Which store keeps the knowledge base: "files" or "postgresql". */
+    public String storeKind() {
+        return store instanceof PostgresStore ? "postgresql" : "files";
+    }
+
+    /** The store behind the knowledge base. */
+    KnowledgeBaseStore store() {
+        return store;
     }
 
     /**
@@ -182,9 +161,28 @@ public class KnowledgeBase {
         return row.isEmpty() ? Optional.empty() : Optional.of(current.entries().get(row.getAsInt()));
     }
 
+    /** The bytes of {@code entry}'s image, from its store; blocks, so never on the event loop. */
+    public StoredImage image(KnowledgeBaseEntry entry) {
+        return store.image(entry);
+    }
+
+    /** The bytes of {@code entry}'s image, read whole. */
+    public byte[] imageBytes(KnowledgeBaseEntry entry) {
+        StoredImage image = store.image(entry);
+        if (image instanceof StoredImage.InMemory inMemory) {
+            return inMemory.bytes();
+        }
+        try {
+            return java.nio.file.Files.readAllBytes(((StoredImage.InFile) image).file());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /**
-     * Loads description.jsonl and embeds what the cache does not hold. Called once at start-up,
-     * after the model, off the event loop. Never throws.
+     * Loads the knowledge base from its store, reading everything afresh, and embeds what has no embedding yet.
+     * Called at start-up, after the model, off the event loop, and again while a start-up load keeps failing for a
+     * reason that may pass. Never throws.
      */
     public void load() {
         loads.incrementAndGet();
@@ -194,15 +192,14 @@ public class KnowledgeBase {
         }
         writeLock.lock();
         try {
-            if (cache != null) {
-                cache.close();
-                cache = null; // read the cache file afresh
+            if (store instanceof FilesStore files) {
+                files.reopenCacheAtNextLoad(); // read the cache file afresh
             }
             state = loadNow();
             reloadWarning = null;
         } catch (CatalogueUnusableException e) {
             LOG.warnf("the knowledge base is not loaded: %s", e.getMessage());
-            state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
+            state = new State(Status.FAILED, 0, 0, e.getMessage(), e.retryable());
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
             state = new State(Status.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
@@ -212,12 +209,12 @@ public class KnowledgeBase {
     }
 
     /**
-     * Re-reads description.jsonl and the images, embedding only new or changed ones, for teams
-     * that change the files behind the service's back. Searches go on against the old snapshot
+     * Reads the store again, embedding only new or changed images: for teams that change description.jsonl behind
+     * the service's back, or to resynchronise with the database at once. Searches go on against the old snapshot
      * until the new one is ready.
      *
-     * @throws KnowledgeBaseUnavailableException when the file cannot be read or reads as empty by accident: nothing
-     *                                           changed, the current snapshot is still served
+     * @throws KnowledgeBaseUnavailableException when the catalogue cannot be read or reads as empty by accident:
+     *                                           nothing changed, the current snapshot is still served
      */
     public State reload() {
         loads.incrementAndGet();
@@ -232,7 +229,7 @@ public class KnowledgeBase {
             LOG.warnf("reload refused, still serving the %d entries loaded before: %s", snapshot.entries().size(),
                     e.getMessage());
             if (state.status() != Status.READY) {
-                state = new State(Status.FAILED, 0, 0, e.getMessage(), true);
+                state = new State(Status.FAILED, 0, 0, e.getMessage(), e.retryable());
             } else {
                 reloadWarning = "the last reload was refused, the entries loaded before are served: " + e.getMessage();
             }
@@ -244,98 +241,35 @@ public class KnowledgeBase {
 
     private State loadNow() {
         ClipModel model = models.require();
-        List<Candidate> candidates = readDescriptions();
-        int skipped = candidates.size() - (int) candidates.stream().filter(c -> c.problem == null).count();
-        List<Candidate> usable = candidates.stream().filter(c -> c.problem == null).toList();
-        refuseAccidentallyEmpty(candidates, usable);
-        quarantineOrphans(candidates);
-
-        // load() opens the cache afresh; a reload keeps it, since the loaded model cannot change
-        // while the service runs (even if its file is replaced on disk: the session runs the old weights).
-        // A cache that could not be opened is tried again at every load.
-        if (cache == null || cacheModel != model || cacheUnopened) {
-            if (cache != null) {
-                cache.close();
-            }
-            cache = openCache(model);
-            cacheModel = model;
+        KnowledgeBaseStore.Loaded loaded = store.load(model, snapshot);
+        snapshot = loaded.snapshot();
+        int entries = loaded.snapshot().entries().size();
+        LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest stored before), %d skipped",
+                entries, store.describe(), loaded.embedded(), loaded.skipped());
+        if (!following) {
+            following = true;
+            store.follow(this::applyFromStore);
         }
-        int embedded = embedMissing(usable, cache);
-
-        List<KnowledgeBaseEntry> entries = new ArrayList<>();
-        EmbeddingMatrix.Builder matrix = EmbeddingMatrix.builder(model.dimensions(), scanner);
-        for (Candidate c : usable) {
-            // Straight from the cache into the matrix's segment: no copy per row on the way.
-            if (!matrix.appendRow((target, offset) -> cache.copyInto(c.contentHash, target, offset))) {
-                continue; // could not be embedded; already warned about, counted below
-            }
-            entries.add(new KnowledgeBaseEntry(c.id, c.imagePath, c.description, c.contentHash, c.mediaType, c.file));
-        }
-        if (candidates.stream().noneMatch(c -> c.imageUnavailable)) {
-            // Only when every image could be read: one missing for a moment keeps its embedding for its return.
-            cache.retainOnly(entries.stream().map(KnowledgeBaseEntry::contentHash).collect(Collectors.toSet()));
-        }
-        saveCacheQuietly();
-
-        snapshot = KnowledgeBaseSnapshot.of(entries, matrix.build());
-        skipped += usable.size() - entries.size();
-        LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest from the cache), %d skipped",
-                entries.size(), descriptionFile.path().toAbsolutePath(), embedded, skipped);
-        return new State(Status.READY, skipped, embedded, "loaded " + entries.size() + " entries");
+        return new State(Status.READY, loaded.skipped(), loaded.embedded(), "loaded " + entries + " entries");
     }
 
-    /**
-     * Refuses a catalogue that reads as empty by accident: lines none of which can be used (the images' volume not
-     * mounted, the file replaced by something else), or no lines at all beside images in the images folder (a file
-     * emptied by a sync job or a failed copy). An empty knowledge base is an empty file and no images.
-     */
-    private void refuseAccidentallyEmpty(List<Candidate> candidates, List<Candidate> usable) {
-        String fileName = String.valueOf(descriptionFile.path().getFileName());
-        if (!candidates.isEmpty() && usable.isEmpty()) {
-            throw new CatalogueUnusableException("none of the " + candidates.size() + " lines of " + fileName
-                    + " can be used (line " + candidates.get(0).line + ": " + candidates.get(0).problem
-                    + "); a volume that is not mounted, or a file replaced by another? Fix the file or the images and"
-                    + " reload; the service log lists every line's problem");
-        }
-        if (candidates.isEmpty()) {
-            Set<Path> images = imagesStillThere();
-            if (!images.isEmpty()) {
-                throw new CatalogueUnusableException(fileName + " lists no entries, but " + images.size() + " images it"
-                        + " listed or that are stored in " + config.imagesDir() + " are still there: if the file was"
-                        + " emptied by accident, restore it and reload; for an empty knowledge base, delete the entries"
-                        + " (DELETE /v1/images/{id}) or move the images away");
+    /** Serves the snapshot {@code change} makes of the current one: a change the store saw made elsewhere. */
+    private boolean applyFromStore(UnaryOperator<KnowledgeBaseSnapshot> change) {
+        writeLock.lock();
+        try {
+            if (state.status() != Status.READY) {
+                return false;
             }
+            snapshot = change.apply(snapshot);
+            return true;
+        } finally {
+            writeLock.unlock();
         }
     }
 
     /**
-     * The images that an empty catalogue would abandon: those of the snapshot being served that are still on disk, and
-     * the files of a supported format in the images folder (not its subfolders, such as .orphaned).
-     */
-    private Set<Path> imagesStillThere() {
-        Set<Path> images = new HashSet<>();
-        for (KnowledgeBaseEntry entry : snapshot.entries()) {
-            if (Files.isRegularFile(entry.file())) {
-                images.add(entry.file());
-            }
-        }
-        Path imagesDir = imagesDirectory();
-        if (Files.isDirectory(imagesDir)) {
-            try (Stream<Path> files = Files.list(imagesDir)) {
-                files.filter(Files::isRegularFile)
-                        .filter(f -> IMAGE_NAME.matcher(f.getFileName().toString().toLowerCase(Locale.ROOT)).matches())
-                        .forEach(images::add);
-            } catch (IOException e) {
-                throw new CatalogueUnusableException("cannot list " + config.imagesDir() + " (" + e.getMessage() + ")");
-            }
-        }
-        return images;
-    }
-
-    /**
-     * Adds an image: refuses a duplicate before spending work on it, embeds it on the worker pool,
-     * then stores the file under a content-derived name, appends its line durably and makes it
-     * searchable.
+     * Adds an image: refuses a duplicate before spending work on it, embeds it on the worker pool, then has the store
+     * keep it durably and makes it searchable.
      *
      * @param requestedId the client's id, or empty to derive one from the stored file name
      */
@@ -343,7 +277,9 @@ public class KnowledgeBase {
         requireLoaded();
         String contentHash = ContentHash.contentHash(image);
         checkNotDuplicate(snapshot, contentHash, requestedId);
-        return encoder.encode(image).map(embedding -> store(image, contentHash, description, requestedId, embedding));
+        // The store writes files or a transaction: on a worker thread, not the encoder's.
+        return encoder.encode(image).emitOn(Infrastructure.getDefaultWorkerPool())
+                .map(embedding -> store(image, contentHash, description, requestedId, embedding));
     }
 
     private KnowledgeBaseEntry store(byte[] image, String contentHash, String description, Optional<String> requestedId,
@@ -351,53 +287,36 @@ public class KnowledgeBase {
         String mediaType = ImageDecoder.mimeType(image).orElseThrow(); // the encoder has decoded it already
         writeLock.lock();
         try {
+            requireLoaded(); // a failed reload may have happened while the image was embedded
             KnowledgeBaseSnapshot current = snapshot;
             checkNotDuplicate(current, contentHash, requestedId);
-            Path imagesDir = imagesDirectory();
-            Path file = imagesDir.resolve(contentHash.substring(0, 16) + "." + extension(mediaType));
-            writeImage(file, image);
-            String imagePath = baseDirectory.relativize(file).toString().replace('\\', '/');
-            String id = requestedId.orElseGet(() -> uniqueId(file, current::hasId));
-
-            ObjectNode line = json.createObjectNode().put("image_path", imagePath).put("description", description);
-            requestedId.ifPresent(given -> line.put("id", given));
-            descriptionFile.append(line.toString());
-
-            cache.put(contentHash, embedding);
-            saveCacheQuietly();
-            KnowledgeBaseEntry entry = new KnowledgeBaseEntry(id, imagePath, description, contentHash, mediaType, file);
+            KnowledgeBaseEntry entry = store.add(current, new KnowledgeBaseStore.NewImage(image, contentHash, mediaType,
+                    description, requestedId, embedding));
             snapshot = current.plus(entry, embedding);
-            LOG.infof("added knowledge-base image %s (%s)", id, imagePath);
+            LOG.infof("added knowledge-base image %s (%s)", entry.id(), entry.imagePath());
             return entry;
-        } catch (java.io.UncheckedIOException e) {
-            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
     }
 
-    /** Replaces an entry's description: its line is rewritten, the rest of the file kept as it is. */
+    /** Replaces an entry's description. */
     public KnowledgeBaseEntry updateDescription(String id, String description) {
         requireLoaded();
         writeLock.lock();
         try {
             KnowledgeBaseSnapshot current = snapshot;
             int row = rowOf(current, id);
-            KnowledgeBaseEntry old = current.entries().get(row);
-            rewriteLinesOf(old, line -> Optional.of(line.put("description", description)));
-            KnowledgeBaseEntry updated = new KnowledgeBaseEntry(old.id(), old.imagePath(), description, old.contentHash(),
-                    old.mediaType(), old.file());
+            KnowledgeBaseEntry updated = store.updateDescription(current.entries().get(row), description);
             snapshot = current.with(row, updated);
             LOG.infof("updated the description of knowledge-base image %s", id);
             return updated;
-        } catch (java.io.UncheckedIOException e) {
-            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
     }
 
-    /** Removes an entry: its line (atomically rewriting the file), then its image file. */
+    /** Removes an entry, with its image once no other entry shows it. */
     public KnowledgeBaseEntry remove(String id) {
         requireLoaded();
         writeLock.lock();
@@ -405,43 +324,44 @@ public class KnowledgeBase {
             KnowledgeBaseSnapshot current = snapshot;
             int row = rowOf(current, id);
             KnowledgeBaseEntry old = current.entries().get(row);
-            rewriteLinesOf(old, line -> Optional.empty());
             KnowledgeBaseSnapshot next = current.minus(row);
+            store.remove(old, next);
             snapshot = next;
-            if (!next.namesFile(old.file())) {
-                try {
-                    Files.deleteIfExists(old.file());
-                } catch (IOException e) {
-                    LOG.warnf("removed knowledge-base image %s but could not delete %s: %s", id, old.imagePath(),
-                            e.getMessage());
-                }
-            }
-            if (!next.hasContent(old.contentHash())) {
-                cache.remove(old.contentHash());
-                saveCacheQuietly();
-            }
             LOG.infof("removed knowledge-base image %s (%s)", id, old.imagePath());
             return old;
-        } catch (java.io.UncheckedIOException e) {
-            throw storageFailure(e);
         } finally {
             writeLock.unlock();
         }
     }
 
-    private KnowledgeBaseStorageException storageFailure(java.io.UncheckedIOException e) {
-        LOG.errorf("a knowledge-base write failed, nothing was changed: %s", e.getMessage());
-        if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
-            return new KnowledgeBaseStorageException("the knowledge base could not be changed: "
-                    + descriptionFile.path().getFileName() + " is missing (a volume not mounted, or the file being"
-                    + " replaced?); nothing was changed, retry once it is back", e);
+    /**
+     * Imports {@code rag.knowledge-base.import-from} into the postgresql store, adding only what it does not hold, and
+     * serves the result at once.
+     *
+     * @throws ImportRefusedException with the files store, without a catalogue to import, or when it cannot be read
+     */
+    public ImportResult importCatalogue() {
+        requireLoaded();
+        if (!(store instanceof PostgresStore database)) {
+            throw new ImportRefusedException("imports are into the postgresql store (rag.knowledge-base.store="
+                    + "postgresql); this knowledge base is description.jsonl itself");
         }
-        String reason = e.getCause() instanceof java.nio.file.AccessDeniedException
-                || String.valueOf(e.getCause().getMessage()).contains("Read-only file system")
-                ? "its files are read-only here (a read-only volume, or no write permission)"
-                : "its files cannot be written (the service log says why)";
-        return new KnowledgeBaseStorageException("the knowledge base could not be changed: " + reason
-                + "; send writes to the instance that owns description.jsonl", e);
+        writeLock.lock();
+        try {
+            long started = System.nanoTime();
+            PostgresStore.Imported imported = database.importConfigured();
+            snapshot = database.caughtUp(snapshot);
+            LOG.infof("import: %d entries added, %d already there, %d skipped", imported.added(), imported.alreadyThere(),
+                    imported.skipped());
+            return new ImportResult(imported.added(), imported.alreadyThere(), imported.skipped(),
+                    snapshot.entries().size(), (System.nanoTime() - started) / 1_000_000);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** What an import did, and the knowledge base after it. */
+    public record ImportResult(int added, int alreadyThere, int skipped, int entries, long tookMs) {
     }
 
     /**
@@ -464,8 +384,7 @@ public class KnowledgeBase {
         return snapshot.rowOf(id).orElseThrow(() -> new UnknownEntryException(id));
     }
 
-    private static void checkNotDuplicate(KnowledgeBaseSnapshot snapshot, String contentHash,
-            Optional<String> requestedId) {
+    static void checkNotDuplicate(KnowledgeBaseSnapshot snapshot, String contentHash, Optional<String> requestedId) {
         Optional<KnowledgeBaseEntry> sameContent = snapshot.withContent(contentHash);
         if (sameContent.isPresent()) {
             throw new DuplicateEntryException("this image is already in the knowledge base as '" + sameContent.get().id()
@@ -477,388 +396,13 @@ public class KnowledgeBase {
         }
     }
 
-    /**
-     * Rewrites description.jsonl with the lines naming {@code entry}'s image edited (or dropped when
-     * the edit returns empty). Lines that do not parse are kept exactly as they are.
-     */
-    private void rewriteLinesOf(KnowledgeBaseEntry entry, Function<ObjectNode, Optional<ObjectNode>> edit) {
-        List<String> lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
-        List<String> rewritten = new ArrayList<>(lines.size());
-        boolean found = false;
-        for (String line : lines) {
-            Optional<ObjectNode> node = parseObject(line);
-            Optional<Path> file = node.map(n -> n.get("image_path")).filter(JsonNode::isTextual)
-                    .flatMap(p -> resolveQuietly(p.asText()));
-            if (file.isPresent() && file.get().equals(entry.file())) {
-                found = true;
-                edit.apply(node.get()).ifPresent(edited -> rewritten.add(edited.toString()));
-            } else {
-                rewritten.add(line);
-            }
-        }
-        if (!found) {
-            // The file was changed behind the service's back: rewriting the rest of it from here could undo that.
-            throw new KnowledgeBaseStorageException("the knowledge base could not be changed: "
-                    + descriptionFile.path().getFileName() + " no longer names '" + entry.id() + "' (changed by someone"
-                    + " else?); nothing was changed; reload (POST /v1/admin/reload) and retry", null);
-        }
-        descriptionFile.rewrite(rewritten);
-    }
-
-    /**
-     * Saves the cache, warning on failure: the cache only saves work at the next start, and the knowledge base itself
-     * is intact. What was not written stays in memory and goes with the next save, after an add, a removal or a
-     * reload, so the cache recovers once the disk has room again.
-     */
-    private void saveCacheQuietly() {
-        try {
-            cache.save();
-            if (!cacheUnopened) {
-                cacheWarning = null;
-            }
-        } catch (java.io.UncheckedIOException e) {
-            LOG.warnf("could not save the embedding cache (%s); the knowledge base is intact, the next write or reload"
-                    + " tries again", e.getMessage());
-            cacheWarning = "the embedding cache cannot be written (a full disk, or not a folder?); embeddings made since"
-                    + " are kept in memory until it can";
-        }
-    }
-
     /** Why the last reload was refused, while the entries loaded before it are still served. */
     public Optional<String> reloadWarning() {
         return Optional.ofNullable(reloadWarning);
     }
 
-    /** Why embeddings are not being written to the cache file, if they are not: for readiness and the operator. */
-    public Optional<String> cacheWarning() {
-        return Optional.ofNullable(cacheWarning);
-    }
-
-    private Path imagesDirectory() {
-        Path dir = baseDirectory.resolve(config.imagesDir()).normalize();
-        if (!dir.startsWith(baseDirectory)) {
-            throw new IllegalStateException("rag.knowledge-base.images-dir must lie inside the knowledge base's folder");
-        }
-        return dir;
-    }
-
-    /** Writes an image atomically (see {@link DurableFiles#replace}); an identical file already there is kept. */
-    private static void writeImage(Path file, byte[] image) {
-        try {
-            Files.createDirectories(file.getParent());
-            if (Files.isRegularFile(file) && Files.size(file) == image.length
-                    && Arrays.equals(Files.readAllBytes(file), image)) {
-                return;
-            }
-            DurableFiles.replace(file, image);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot store the image in " + file.getParent() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static String extension(String mediaType) {
-        return switch (mediaType) {
-            case "image/jpeg" -> "jpg";
-            case "image/png" -> "png";
-            case "image/webp" -> "webp";
-            case "image/gif" -> "gif";
-            case "image/bmp" -> "bmp";
-            default -> throw new IllegalArgumentException("no file extension for " + mediaType);
-        };
-    }
-
-    /**
-     * Moves images that this service stored (content-derived names) but that no line names any more
-     * into {@code .orphaned/}: they are left behind by a crash between storing an image and
-     * appending its line, or between removing a line and deleting its image. Other files are
-     * never touched.
-     */
-    private void quarantineOrphans(List<Candidate> candidates) {
-        Path imagesDir = imagesDirectory();
-        if (!Files.isDirectory(imagesDir)) {
-            return;
-        }
-        // Every file a line names counts, also when the line was skipped for another reason; so do stored names
-        // seen in lines that do not parse.
-        Set<Path> referenced = new HashSet<>();
-        Set<String> namedInBrokenLines = new HashSet<>();
-        for (Candidate c : candidates) {
-            if (c.named != null) {
-                referenced.add(c.named);
-            }
-            if (c.unparsed != null) {
-                STORED_NAME.matcher(c.unparsed).results().forEach(m -> namedInBrokenLines.add(m.group()));
-            }
-        }
-        try (Stream<Path> files = Files.list(imagesDir)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                String name = file.getFileName().toString();
-                if (name.endsWith(".tmp") && STORED_NAME.matcher(name.substring(0, name.length() - 4)).matches()) {
-                    Files.deleteIfExists(file);
-                    LOG.warnf("deleted %s, an image write interrupted by a crash", name);
-                } else if (STORED_NAME.matcher(name).matches() && !referenced.contains(file)
-                        && !namedInBrokenLines.contains(name)) {
-                    Path orphans = Files.createDirectories(imagesDir.resolve(ORPHANS));
-                    Files.move(file, orphans.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                    LOG.warnf("%s is stored in %s but no line of %s names it (left by a crash); moved it to %s",
-                            name, imagesDir.getFileName(), descriptionFile.path().getFileName(), ORPHANS + "/");
-                }
-            }
-        } catch (IOException e) {
-            LOG.warnf("could not check %s for orphaned images: %s", imagesDir, e.getMessage());
-        }
-    }
-
-    /** Embeds the usable candidates missing from the cache; returns how many were embedded. */
-    private int embedMissing(List<Candidate> usable, EmbeddingCache cache) {
-        List<Candidate> missing = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        for (Candidate c : usable) {
-            if (!cache.contains(c.contentHash) && seen.add(c.contentHash)) {
-                missing.add(c);
-            }
-        }
-        LOG.infof("knowledge base: %d images, %d embeddings cached, %d to embed", usable.size(),
-                usable.size() - missing.size(), missing.size());
-        int embedded = 0;
-        long started = System.nanoTime();
-        for (int from = 0; from < missing.size(); from += maxBatch) {
-            List<Candidate> batch = missing.subList(from, Math.min(missing.size(), from + maxBatch));
-            List<ImageEncoder.BatchItem> items = encoder.encodeBatch(batch.stream().map(c -> c.file).toList());
-            for (int i = 0; i < batch.size(); i++) {
-                Candidate c = batch.get(i);
-                ImageEncoder.BatchItem item = items.get(i);
-                if (item.embedding().isPresent()) {
-                    cache.put(c.contentHash, item.embedding().get());
-                    embedded++;
-                } else {
-                    LOG.warnf("%s line %d: skipped %s: %s", config.descriptions().getFileName(), c.line, c.imagePath,
-                            item.failure().orElse("could not be embedded"));
-                }
-            }
-            // Appended batch by batch: a crash keeps what was embedded, and vectors do not pile up in the heap.
-            saveCacheQuietly();
-            int done = from + batch.size();
-            double seconds = (System.nanoTime() - started) / 1e9;
-            LOG.infof("embedded %d/%d images (%.1f images/s)", done, missing.size(), done / Math.max(seconds, 1e-9));
-        }
-        return embedded;
-    }
-
-    /**
-     * Parses description.jsonl (repairing a line torn by a crash); lines with a problem come back
-     * with the problem set. Ids written in the file win; the others are derived from file names.
-     */
-    private List<Candidate> readDescriptions() {
-        Path descriptions = descriptionFile.path();
-        String fileName = String.valueOf(descriptions.getFileName());
-        List<String> lines;
-        try {
-            lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
-        } catch (java.io.UncheckedIOException e) {
-            boolean absent = e.getCause() instanceof java.nio.file.NoSuchFileException;
-            LOG.warnf("cannot read the knowledge base file %s: %s", descriptions.toAbsolutePath(),
-                    absent ? "it does not exist" : e.getMessage());
-            throw new CatalogueUnusableException(absent
-                    ? "no knowledge base file " + fileName + " where rag.knowledge-base.descriptions points (the log"
-                            + " gives the absolute path); create it (an empty file is an empty knowledge base) or"
-                            + " point the setting at yours"
-                    : "the knowledge base file " + fileName + " cannot be read (the log says why)");
-        }
-        List<Candidate> candidates = new ArrayList<>();
-        Map<Path, Integer> lineByFile = new HashMap<>();
-        Map<String, Integer> lineById = new HashMap<>();
-        ContentHash.FileHasher hasher = new ContentHash.FileHasher();
-        for (int i = 0; i < lines.size(); i++) {
-            int lineNumber = i + 1;
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            Candidate c = parseLine(line, lineNumber, lineByFile, lineById, hasher);
-            if (c.problem != null) {
-                LOG.warnf("%s line %d: skipped: %s", fileName, lineNumber, c.problem);
-            }
-            candidates.add(c);
-        }
-        Set<String> idsInUse = new HashSet<>(lineById.keySet());
-        for (Candidate c : candidates) {
-            if (c.problem == null && c.id == null) {
-                c.id = uniqueId(c.file, idsInUse::contains);
-                idsInUse.add(c.id);
-            }
-        }
-        return candidates;
-    }
-
-    private Candidate parseLine(String line, int lineNumber, Map<Path, Integer> lineByFile, Map<String, Integer> lineById,
-            ContentHash.FileHasher hasher) {
-        Candidate c = new Candidate(lineNumber);
-        Optional<ObjectNode> parsed = parseObject(line);
-        if (parsed.isEmpty()) {
-            c.unparsed = line;
-            return c.problem("not a valid JSON object");
-        }
-        ObjectNode node = parsed.get();
-        JsonNode path = node.get("image_path");
-        JsonNode description = node.get("description");
-        JsonNode id = node.get("id");
-        if (path == null || !path.isTextual() || path.asText().isBlank()) {
-            return c.problem("no \"image_path\" string");
-        }
-        if (description == null || !description.isTextual() || description.asText().isBlank()) {
-            return c.problem("no \"description\" string");
-        }
-        if (id != null && (!id.isTextual() || !ID_PATTERN.matcher(id.asText()).matches())) {
-            return c.problem("\"id\" must be 1 to 64 letters, digits, '.', '_' or '-'");
-        }
-        c.imagePath = path.asText();
-        c.description = description.asText().strip();
-        Optional<Path> resolved = resolveQuietly(c.imagePath);
-        if (resolved.isEmpty()) {
-            return c.problem("\"" + c.imagePath + "\" is not a path inside " + baseDirectory);
-        }
-        Path file = resolved.get();
-        c.named = file;
-        Integer firstLine = lineByFile.putIfAbsent(file, lineNumber);
-        if (firstLine != null) {
-            return c.problem("\"" + c.imagePath + "\" is already listed on line " + firstLine);
-        }
-        if (id != null) {
-            Integer idLine = lineById.putIfAbsent(id.asText(), lineNumber);
-            if (idLine != null) {
-                return c.problem("the id \"" + id.asText() + "\" is already used on line " + idLine);
-            }
-            c.id = id.asText();
-        }
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            c.imageUnavailable = true;
-            return c.problem("image \"" + c.imagePath + "\" is missing or unreadable");
-        }
-        c.file = file;
-        try {
-            // One pass over the file gives both its hash and the bytes that tell its format.
-            c.contentHash = hasher.contentHash(file);
-            c.mediaType = ImageDecoder.mimeType(hasher.head()).orElse(null);
-        } catch (IOException e) {
-            c.imageUnavailable = true;
-            return c.problem("image \"" + c.imagePath + "\" cannot be read");
-        }
-        if (c.mediaType == null) {
-            return c.problem("\"" + c.imagePath + "\" is not a JPEG, PNG, WebP, GIF or BMP image");
-        }
-        return c;
-    }
-
-    /** The file an {@code image_path} names, if it is a valid path inside the knowledge base's folder. */
-    private Optional<Path> resolveQuietly(String imagePath) {
-        try {
-            Path file = baseDirectory.resolve(imagePath).normalize();
-            return file.startsWith(baseDirectory) ? Optional.of(file) : Optional.empty();
-        } catch (java.nio.file.InvalidPathException e) {
-            return Optional.empty();
-        }
-    }
-
-    private Optional<ObjectNode> parseObject(String line) {
-        try {
-            JsonNode node = json.readTree(line);
-            return node instanceof ObjectNode object ? Optional.of(object) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private boolean isJsonObject(String line) {
-        return parseObject(line).isPresent();
-    }
-
-    /**
-     * The embedding cache of {@code model}'s vision tower. Its fingerprint covers the tower's weights
-     * (the file's content hash, remembered between starts by {@link ContentHashMemo} while the file
-     * is unchanged) and the image pipeline's version, so embeddings made by other weights or from
-     * other pixels are never reused. A disabled cache needs no fingerprint, so nothing is hashed.
-     */
-    private EmbeddingCache openCache(ClipModel model) {
-        cacheUnopened = false;
-        cacheWarning = null;
-        if (!config.cacheEnabled()) {
-            return EmbeddingCache.disabled(model.dimensions());
-        }
-        try {
-            return openCacheFile(model);
-        } catch (RuntimeException e) {
-            // An accelerator, not a store: without it every image is embedded at each start, and nothing is lost.
-            LOG.warnf("the embedding cache in %s cannot be used (%s); embedding without caching, the next load tries again",
-                    config.cacheDir().toAbsolutePath(), e.getMessage());
-            cacheUnopened = true;
-            cacheWarning = "the embedding cache cannot be opened; embeddings are not cached (the log says why)";
-            return EmbeddingCache.disabled(model.dimensions());
-        }
-    }
-
-    private EmbeddingCache openCacheFile(ClipModel model) {
-        String weights;
-        try {
-            weights = new ContentHashMemo(config.cacheDir()).contentHash(model.visionFile());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read the vision tower " + model.visionFile() + ": "
-                    + e.getMessage(), e);
-        }
-        String fingerprint = ContentHash.contentHash((weights + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return EmbeddingCache.open(config.cacheDir(), fingerprint, model.dimensions());
-    }
-
-    private static Path baseDirectory(Path descriptions) {
-        Path parent = descriptions.toAbsolutePath().normalize().getParent();
-        return parent == null ? Path.of("").toAbsolutePath() : parent;
-    }
-
-    /** A readable id from the file name ("image_database/Chelsea Cat.jpg" → "chelsea-cat"), not one of {@code taken}. */
-    static String uniqueId(Path file, Predicate<String> taken) {
-        String name = String.valueOf(file.getFileName());
-        int dot = name.lastIndexOf('.');
-        String stem = dot > 0 ? name.substring(0, dot) : name;
-        String slug = EDGE_DASHES.matcher(NOT_ID_CHARACTERS.matcher(stem.toLowerCase(Locale.ROOT)).replaceAll("-"))
-                .replaceAll("");
-        if (slug.isEmpty()) {
-            slug = "image";
-        }
-        if (slug.length() > 64) {
-            slug = slug.substring(0, 64);
-        }
-        String id = slug;
-        for (int n = 2; taken.test(id); n++) {
-            id = slug + "-" + n;
-        }
-        return id;
-    }
-
-    /** A line of description.jsonl on its way to becoming an entry. */
-    private static final class Candidate {
-        final int line;
-        String id;
-        String imagePath;
-        String description;
-        Path file;
-        String contentHash;
-        String mediaType;
-        String problem;
-        /** The file the line names, once its path is known to lie inside the folder, usable or not. */
-        Path named;
-        /** The line's text when it does not parse. */
-        String unparsed;
-        /** Skipped because its image could not be read: a volume glitch must not cost it its cached embedding. */
-        boolean imageUnavailable;
-
-        Candidate(int line) {
-            this.line = line;
-        }
-
-        Candidate problem(String reason) {
-            this.problem = reason;
-            return this;
-        }
+    /** What the store reports for the operator (the embedding cache not written, the database lost), by name. */
+    public Map<String, String> storeWarnings() {
+        return store.warnings();
     }
 }

@@ -10,11 +10,11 @@ import org.pcollections.PVector;
 import org.pcollections.TreePVector;
 
 /**
- * The knowledge base as searches see it: its entries in the order of description.jsonl and the matrix of their
- * embeddings, row {@code i} belonging to entry {@code i}. Never mutated. A change returns a new snapshot that shares
- * nearly all of this one: the entries and the indexes by id and content are persistent collections (pcollections), and
- * the {@link EmbeddingMatrix} shares its segments, so a write costs O(log n) here rather than a copy of every entry
- * and a rebuild of two maps (at a million entries, a few hundred milliseconds a write).
+ * The knowledge base as searches see it: its entries in catalogue order (description.jsonl's, or the database's)
+ * and the matrix of their embeddings, row {@code i} belonging to entry {@code i}. Never mutated. A change returns a
+ * new snapshot that shares nearly all of this one: the entries and the indexes by id and content are persistent
+ * collections (pcollections), and the {@link EmbeddingMatrix} shares its segments, so a write costs O(log n) here
+ * rather than a copy of every entry and a rebuild of two maps (at a million entries, a few hundred milliseconds a write).
  *
  * <p>Rows shift when an entry is removed, so the indexes do not hold rows: every entry gets a number in the order it
  * came (ascending along the rows), and an entry's row is found by binary search over those numbers.
@@ -70,7 +70,7 @@ public final class KnowledgeBaseSnapshot {
                 byContent = byContent.plus(entry.contentHash(), number);
             }
             counts = counts.plus(entry.contentHash(), counts.getOrDefault(entry.contentHash(), 0) + 1);
-            files = files.plus(entry.file(), files.getOrDefault(entry.file(), 0) + 1);
+            files = counted(files, entry.file(), 1);
             number++;
         }
         return new KnowledgeBaseSnapshot(TreePVector.from(entries), numbers, byId, byContent, counts, files, number,
@@ -111,7 +111,7 @@ public final class KnowledgeBaseSnapshot {
                 numberById.plus(entry.id(), nextNumber),
                 numberByContent.containsKey(hash) ? numberByContent : numberByContent.plus(hash, nextNumber),
                 contentCount.plus(hash, contentCount.getOrDefault(hash, 0) + 1),
-                fileCount.plus(entry.file(), fileCount.getOrDefault(entry.file(), 0) + 1), nextNumber + 1,
+                counted(fileCount, entry.file(), 1), nextNumber + 1,
                 matrix.withRowsAppended(embedding));
     }
 
@@ -121,7 +121,7 @@ public final class KnowledgeBaseSnapshot {
         if (!old.id().equals(entry.id()) || !old.contentHash().equals(entry.contentHash())) {
             throw new IllegalArgumentException("an entry keeps its id and content: " + old.id() + " → " + entry.id());
         }
-        if (!old.file().equals(entry.file())) {
+        if (!java.util.Objects.equals(old.file(), entry.file())) {
             throw new IllegalArgumentException("an entry keeps its file: " + old.file() + " → " + entry.file());
         }
         return new KnowledgeBaseSnapshot(entries.with(row, entry), numbers, numberById, numberByContent, contentCount,
@@ -148,10 +148,9 @@ public final class KnowledgeBaseSnapshot {
                 }
             }
         }
-        int files = fileCount.getOrDefault(old.file(), 1) - 1;
         return new KnowledgeBaseSnapshot(keptEntries, keptNumbers, numberById.minus(old.id()), byContent,
                 count == 0 ? contentCount.minus(hash) : contentCount.plus(hash, count),
-                files == 0 ? fileCount.minus(old.file()) : fileCount.plus(old.file(), files), nextNumber,
+                counted(fileCount, old.file(), -1), nextNumber,
                 matrix.withoutRow(row));
     }
 
@@ -163,6 +162,15 @@ public final class KnowledgeBaseSnapshot {
     /** Whether an entry names this file. */
     boolean namesFile(Path file) {
         return fileCount.containsKey(file);
+    }
+
+    /** {@code counts} with {@code file}'s count changed by {@code delta}, gone at zero; unchanged for no file. */
+    private static PMap<Path, Integer> counted(PMap<Path, Integer> counts, Path file, int delta) {
+        if (file == null) {
+            return counts; // an image kept by the store itself, not in a file
+        }
+        int count = counts.getOrDefault(file, 0) + delta;
+        return count <= 0 ? counts.minus(file) : counts.plus(file, count);
     }
 
     /** The row whose number is {@code number}, which is in this snapshot: binary search over the ascending numbers. */

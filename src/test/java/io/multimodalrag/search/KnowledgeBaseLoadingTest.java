@@ -252,12 +252,12 @@ class KnowledgeBaseLoadingTest {
         assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
         assertEquals(2, knowledgeBase.snapshot().entries().size());
         assertEquals(2, knowledgeBase.state().embedded());
-        assertTrue(knowledgeBase.cacheWarning().isPresent());
+        assertTrue(knowledgeBase.storeWarnings().containsKey("embeddingCache"));
         assertEquals("coffee", knowledgeBase.search(knowledgeBase.snapshot().matrix().row(1), 1, -1f).get(0).entry().id());
 
         Files.delete(DIR.resolve("cache")); // room again
         knowledgeBase.reload();
-        assertTrue(knowledgeBase.cacheWarning().isEmpty(), knowledgeBase.cacheWarning().toString());
+        assertTrue(knowledgeBase.storeWarnings().isEmpty(), knowledgeBase.storeWarnings().toString());
         knowledgeBase.load();
         assertEquals(0, knowledgeBase.state().embedded(), "cached once the folder could be written");
     }
