@@ -37,4 +37,14 @@ public class AdminResource {
                     (System.nanoTime() - started) / 1_000_000);
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
+
+    @POST
+    @Path("/import")
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
+    @Operation(summary = "Import rag.knowledge-base.import-from into the postgresql store (admin); adds nothing twice")
+    public Uni<KnowledgeBase.ImportResult> importCatalogue() {
+        return Uni.createFrom().item(knowledgeBase::importCatalogue)
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
 }

@@ -129,6 +129,19 @@ final class PostgresStore implements KnowledgeBaseStore {
         return applied;
     }
 
+    /**
+     * Makes the next catch-up read every change from the first: what a replica does whose sequence was lost (a
+     * database restored from an older backup). Applying a change twice changes nothing; the tests check it.
+     */
+    void replayAllChanges() {
+        applied = 0;
+    }
+
+    /** Sets the model the store embeds with, without loading: for a replica's share of the embedding work. */
+    void useModelForEmbedding(ClipModel loadedModel) {
+        useModel(loadedModel);
+    }
+
     // --- loading ---------------------------------------------------------------------------------------------------
 
     @Override
@@ -311,15 +324,23 @@ final class PostgresStore implements KnowledgeBaseStore {
         if (hashes.isEmpty()) {
             return 0;
         }
+        // Read again now that the rows are ours: the claim's snapshot predates the lock, so a replica that embedded
+        // one of them and committed just before would not show there. A new statement sees what it committed.
         Map<String, byte[]> images = new HashMap<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT content_hash, bytes FROM kb_image WHERE content_hash = ANY (?)")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT i.content_hash, i.bytes FROM kb_image i"
+                + " WHERE i.content_hash = ANY (?) AND NOT EXISTS (SELECT 1 FROM kb_embedding v WHERE v.model = ?"
+                + " AND v.content_hash = i.content_hash)")) {
             s.setArray(1, c.createArrayOf("text", hashes.toArray()));
+            s.setString(2, fingerprint);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     images.put(rs.getString(1), rs.getBytes(2));
                 }
             }
+        }
+        hashes.retainAll(images.keySet());
+        if (hashes.isEmpty()) {
+            return 0;
         }
         List<ImageEncoder.ImageSource> sources = hashes.stream()
                 .map(hash -> (ImageEncoder.ImageSource) () -> images.get(hash)).toList();

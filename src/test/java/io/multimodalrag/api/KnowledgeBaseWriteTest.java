@@ -10,11 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
+import io.multimodalrag.testing.UniqueImages;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.specification.RequestSpecification;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +43,6 @@ class KnowledgeBaseWriteTest {
     static final Path IMAGES = KB.resolve("image_database");
     static final String TOKEN = "test-admin-token-5f1c";
     static final String ORPHAN = "0123456789abcdef.jpg";
-    static final AtomicInteger SEED = new AtomicInteger();
 
     /** A scratch knowledge base with a torn last line and an orphaned image, and an admin token. */
     public static class WritableKnowledgeBase implements QuarkusTestProfile {
@@ -102,22 +98,7 @@ class KnowledgeBaseWriteTest {
 
     /** A small PNG whose content no other call produces. */
     static byte[] uniqueImage() {
-        int seed = SEED.incrementAndGet();
-        BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
-        java.util.Random random = new java.util.Random(seed);
-        for (int y = 0; y < 48; y++) {
-            for (int x = 0; x < 64; x++) {
-                image.setRGB(x, y, ((x * 4 + seed * 37) & 0xff) << 16 | ((y * 5 + seed * 11) & 0xff) << 8
-                        | random.nextInt(256));
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return UniqueImages.png();
     }
 
     private static String add(byte[] image, String description) {
