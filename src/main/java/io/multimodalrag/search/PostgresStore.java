@@ -192,7 +192,6 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     private CatalogueUnusableException unreachable(String what, Exception e) {
         String reason = reason(e);
-        LOG.warnf("the knowledge-base database cannot be used: %s (%s)", what, reason);
         return new CatalogueUnusableException("the knowledge-base database cannot be used: " + what + " (" + reason
                 + "); retrying");
     }
