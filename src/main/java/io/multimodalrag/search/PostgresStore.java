@@ -159,8 +159,9 @@ final class PostgresStore implements KnowledgeBaseStore {
         try {
             if (config.importFrom().isPresent() && countEntries(pool) == 0) {
                 Imported imported = importFrom(config.importFrom().get());
-                LOG.infof("imported %s into the empty database: %d entries added, %d skipped",
-                        config.importFrom().get().toAbsolutePath(), imported.added(), imported.skipped());
+                LOG.infof("imported %s into the empty database: %d entries added, %d already there (imported by"
+                        + " another replica starting with this one), %d skipped", config.importFrom().get()
+                        .toAbsolutePath(), imported.added(), imported.alreadyThere(), imported.skipped());
             }
             int embedded = embedMissing();
             return readAll(embedded);
@@ -520,6 +521,9 @@ final class PostgresStore implements KnowledgeBaseStore {
     private int[] importBatch(Connection c, FilesStore source, List<FilesStore.CatalogueLine> batch)
             throws SQLException {
         int[] counts = new int[3]; // added, already there, skipped
+        // The change lock first: replicas importing at once (all started on an empty database) take turns, and each
+        // sees what the one before committed.
+        takeChangeLock(c);
         List<KnowledgeBaseEntry> toAdd = new ArrayList<>();
         for (FilesStore.CatalogueLine line : batch) {
             KnowledgeBaseEntry entry = line.entry();
@@ -630,6 +634,13 @@ final class PostgresStore implements KnowledgeBaseStore {
                 rs.next();
                 return rs.getLong(2);
             }
+        }
+    }
+
+    private static void takeChangeLock(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            s.setLong(1, CHANGE_LOCK);
+            s.executeQuery().close();
         }
     }
 
