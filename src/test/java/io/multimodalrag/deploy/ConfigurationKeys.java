@@ -33,6 +33,13 @@ final class ConfigurationKeys {
             "JAVA_MAX_MEM_RATIO", "heap share of the memory limit (run-java.sh; Dockerfile.gpu and .native entry points)",
             "KUBERNETES_NAMESPACE", "added by quarkus-kubernetes from the pod's metadata");
 
+    /**
+     * Quarkus' standard datasource keys, which the postgresql store is configured by and application.properties
+     * leaves unset (no URL: the datasource is inactive for the files store).
+     */
+    static final Set<String> DATASOURCE = Set.of("quarkus.datasource.jdbc.url", "quarkus.datasource.username",
+            "quarkus.datasource.password", "quarkus.datasource.jdbc.max-size");
+
     private ConfigurationKeys() {
     }
 
@@ -106,6 +113,9 @@ final class ConfigurationKeys {
             byEnv.put(envName(key), key);
         }
         for (String key : quarkusKeys()) {
+            byEnv.put(envName(key), key);
+        }
+        for (String key : DATASOURCE) {
             byEnv.put(envName(key), key);
         }
         return byEnv;

@@ -4,6 +4,7 @@ import static io.multimodalrag.deploy.ManifestFiles.KUBERNETES;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -67,9 +68,10 @@ class KubernetesManifestsTest {
 
     private static final Path BASE = KUBERNETES.resolve("base");
     private static final Path GPU = KUBERNETES.resolve("gpu");
+    private static final Path POSTGRESQL = KUBERNETES.resolve("postgresql");
     private static final String IMAGE_PLACEHOLDER = "registry.example.com/your-team/multimodal-rag";
     private static final Set<String> KINDS = Set.of("Kustomization", "Deployment", "Service", "Ingress", "ConfigMap",
-            "PersistentVolumeClaim", "HorizontalPodAutoscaler", "Secret");
+            "PersistentVolumeClaim", "HorizontalPodAutoscaler", "Secret", "Cluster");
     private static final long MIB = 1024 * 1024;
 
     /**
@@ -133,6 +135,14 @@ class KubernetesManifestsTest {
 
     private static Deployment gpuPatch() {
         return only(GPU, "Deployment").as(Deployment.class);
+    }
+
+    private static Deployment postgresqlPatch() {
+        return only(POSTGRESQL, "Deployment").as(Deployment.class);
+    }
+
+    private static Map<String, String> postgresqlConfigMapData() {
+        return only(POSTGRESQL, "ConfigMap").as(ConfigMap.class).getData();
     }
 
     private static int httpPort() {
@@ -275,12 +285,14 @@ class KubernetesManifestsTest {
         List<Container> containers = new ArrayList<>(deployment.getSpec().getTemplate().getSpec().getContainers());
         containers.addAll(deployment.getSpec().getTemplate().getSpec().getInitContainers());
         containers.addAll(gpuPatch().getSpec().getTemplate().getSpec().getContainers());
+        containers.addAll(postgresqlPatch().getSpec().getTemplate().getSpec().getContainers());
         for (Container container : containers) {
             if (container.getEnv() != null) {
                 container.getEnv().forEach(e -> named.add(e.getName()));
             }
         }
         named.addAll(configMapData().keySet());
+        named.addAll(postgresqlConfigMapData().keySet());
         named.addAll(secretExample().getStringData().keySet());
 
         List<String> unknown = named.stream().filter(n -> !known.containsKey(n)
@@ -466,6 +478,50 @@ class KubernetesManifestsTest {
         assertEquals(List.of("../base"), textList(kustomization(GPU).path("resources")), "the GPU overlay patches the base");
         assertEquals(IMAGE_PLACEHOLDER, gpuImages.path(0).path("name").asText());
         assertEquals(IMAGE_PLACEHOLDER + "-gpu", gpuImages.path(0).path("newName").asText(), "the GPU overlay runs Dockerfile.gpu's image");
+    }
+
+    @Test
+    void thePostgresqlOverlaySharesNoVolumeAndKeepsTheCredentialsInASecret() {
+        assertEquals(List.of("../base"), textList(kustomization(POSTGRESQL).path("resources")));
+        assertTrue(kustomization(POSTGRESQL).path("patches").toString().contains("$patch: delete")
+                && kustomization(POSTGRESQL).path("patches").toString().contains("PersistentVolumeClaim"),
+                "the overlay deletes the base's ReadWriteMany claim");
+        JsonNode volumes = only(POSTGRESQL, "Deployment").node().path("spec").path("template").path("spec")
+                .path("volumes");
+        JsonNode data = volumes.path(0);
+        assertEquals("data", data.path("name").asText());
+        assertTrue(data.has("persistentVolumeClaim") && data.get("persistentVolumeClaim").isNull(),
+                "the patch removes the claim from the data volume (a strategic-merge null)");
+        assertTrue(data.has("emptyDir"), "each pod's own volume for the model");
+        assertTrue(deployment().getSpec().getTemplate().getSpec().getVolumes().stream()
+                .anyMatch(v -> v.getName().equals("data")), "the patch merges into the base's data volume");
+
+        Map<String, String> settings = postgresqlConfigMapData();
+        assertEquals("postgresql", settings.get("RAG_KNOWLEDGE_BASE_STORE"));
+        String url = settings.get("QUARKUS_DATASOURCE_JDBC_URL");
+        assertTrue(url.startsWith("jdbc:postgresql://"), url);
+        assertFalse(settings.keySet().stream().anyMatch(k -> k.contains("PASSWORD") || k.contains("USERNAME")),
+                "credentials never in the ConfigMap");
+        assertTrue(settings.get("RAG_KNOWLEDGE_BASE_IMPORT_FROM").startsWith("/data/"),
+                "the demo the init container puts on the data volume");
+
+        Container container = postgresqlPatch().getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals(serviceContainer(deployment()).getName(), container.getName());
+        JsonNode cluster = only(POSTGRESQL, "Cluster").node();
+        String clusterName = cluster.path("metadata").path("name").asText();
+        for (String variable : List.of("QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD")) {
+            EnvVar env = container.getEnv().stream().filter(e -> e.getName().equals(variable)).findFirst()
+                    .orElseThrow(() -> new AssertionError(variable + " is not set"));
+            assertNull(env.getValue(), variable + " comes from a Secret, not a literal");
+            assertEquals(clusterName + "-app", env.getValueFrom().getSecretKeyRef().getName(),
+                    "the Secret CloudNativePG makes for the example cluster");
+        }
+        assertTrue(url.contains("//" + clusterName + "-rw:"), "the example cluster's read-write Service: " + url);
+        assertTrue(url.endsWith("/app"), "the database CloudNativePG makes by default: " + url);
+
+        JsonNode hpa = only(POSTGRESQL, "HorizontalPodAutoscaler").node().path("spec");
+        assertTrue(hpa.path("minReplicas").asInt() >= 2, "with a shared store, more than one pod serves");
+        assertTrue(hpa.path("maxReplicas").asInt() >= hpa.path("minReplicas").asInt());
     }
 
     @Test
