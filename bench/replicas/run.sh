@@ -91,8 +91,9 @@ if [ ! -d "$work/pg/data" ]; then
     [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
     as_postgres "$pg_bin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
 fi
-as_postgres "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
-    -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
+as_postgres "$pg_bin/pg_ctl" -D "$work/pg/data" status >/dev/null 2>&1 ||
+    as_postgres "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
+        -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
 psql=("$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qAt)
 if [ ! -f "$work/seeded-pg-$entries" ]; then
     "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database"

@@ -12,7 +12,7 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 
 /**
- * A knowledge base of COUNT distinct generated 64 × 64 JPEGs (KB_DIR/images, KB_DIR/description.jsonl)
+ * A knowledge base of COUNT distinct generated 64 × 64 JPEGs (up to 16,777,216) (KB_DIR/images, KB_DIR/description.jsonl)
  * and a warm embedding cache for it (CACHE_DIR) under the fingerprint the service computes for
  * VISION_FILE, so that the service starts without embedding anything.
  *
@@ -43,7 +43,9 @@ public final class SeedKnowledgeBase {
             BufferedImage image = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
             for (int y = 0; y < 64; y++) {
                 for (int x = 0; x < 64; x++) {
-                    image.setRGB(x, y, ((x * 4 + i) & 0xff) << 16 | ((y * 4 + i / 256) & 0xff) << 8 | ((x + y + i * 7) & 0xff));
+                    // The same images as before for the first 65,536; past them the blue term tells them apart.
+                    image.setRGB(x, y, ((x * 4 + i) & 0xff) << 16 | ((y * 4 + i / 256) & 0xff) << 8
+                            | ((x + y + i * 7 + (i >> 16) * 31) & 0xff));
                 }
             }
             ByteArrayOutputStream jpeg = new ByteArrayOutputStream();

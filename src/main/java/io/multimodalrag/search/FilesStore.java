@@ -108,8 +108,14 @@ final class FilesStore implements KnowledgeBaseStore {
         return warning == null ? Map.of() : Map.of("embeddingCache", warning);
     }
 
-    /** Forgets the open cache, so that the next load reads the cache file afresh (a start-up load, a retry). */
-    void reopenCacheAtNextLoad() {
+    @Override
+    public String kind() {
+        return "files";
+    }
+
+    /** Forgets the open cache, so that the next load reads the cache file afresh. */
+    @Override
+    public void forgetEarlierLoads() {
         close();
     }
 

@@ -131,12 +131,7 @@ public class KnowledgeBase {
 
     /** Which store keeps the knowledge base: "files" or "postgresql". */
     public String storeKind() {
-        return store instanceof PostgresStore ? "postgresql" : "files";
-    }
-
-    /** The store behind the knowledge base. */
-    KnowledgeBaseStore store() {
-        return store;
+        return store.kind();
     }
 
     /**
@@ -192,9 +187,7 @@ public class KnowledgeBase {
         }
         writeLock.lock();
         try {
-            if (store instanceof FilesStore files) {
-                files.reopenCacheAtNextLoad(); // read the cache file afresh
-            }
+            store.forgetEarlierLoads();
             state = loadNow();
             reloadWarning = null;
         } catch (CatalogueUnusableException e) {
@@ -342,15 +335,11 @@ public class KnowledgeBase {
      */
     public ImportResult importCatalogue() {
         requireLoaded();
-        if (!(store instanceof PostgresStore database)) {
-            throw new ImportRefusedException("imports are into the postgresql store (rag.knowledge-base.store="
-                    + "postgresql); this knowledge base is description.jsonl itself");
-        }
         writeLock.lock();
         try {
             long started = System.nanoTime();
-            PostgresStore.Imported imported = database.importConfigured();
-            snapshot = database.caughtUp(snapshot);
+            KnowledgeBaseStore.Imported imported = store.importCatalogue(snapshot);
+            snapshot = imported.snapshot();
             LOG.infof("import: %d entries added, %d already there, %d skipped", imported.added(), imported.alreadyThere(),
                     imported.skipped());
             return new ImportResult(imported.added(), imported.alreadyThere(), imported.skipped(),

@@ -34,6 +34,27 @@ public interface KnowledgeBaseStore extends AutoCloseable {
      */
     Loaded load(ClipModel model, KnowledgeBaseSnapshot serving);
 
+    /** "files" or "postgresql", as {@code rag.knowledge-base.store} names it. */
+    String kind();
+
+    /** Drops what earlier loads read, so that the next load reads everything afresh (a start-up load, a retry). */
+    default void forgetEarlierLoads() {
+    }
+
+    /** What an import did, and the snapshot with it applied. */
+    record Imported(int added, int alreadyThere, int skipped, KnowledgeBaseSnapshot snapshot) {
+    }
+
+    /**
+     * Imports {@code rag.knowledge-base.import-from} into this store, adding only what it does not hold.
+     *
+     * @throws ImportRefusedException when this store takes no imports, there is nothing to import, or it cannot be read
+     */
+    default Imported importCatalogue(KnowledgeBaseSnapshot current) {
+        throw new ImportRefusedException("imports are into the postgresql store (rag.knowledge-base.store=postgresql);"
+                + " this knowledge base is description.jsonl itself");
+    }
+
     /** Stores {@code image} durably; returns the entry it became. */
     KnowledgeBaseEntry add(KnowledgeBaseSnapshot current, NewImage image);
 

@@ -69,14 +69,16 @@ final class PostgresStore implements KnowledgeBaseStore {
     /** The most image bytes one embedding batch reads into memory (a batch always takes at least one image). */
     private static final long BATCH_BYTES = 64L << 20;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+    /** The longest wait for one answer of the database (not a whole transaction; the pool resets it). */
+    private static final Duration NETWORK_TIMEOUT = Duration.ofSeconds(30);
     private static final Pattern PASSWORD = Pattern.compile("(?i)(password|passwd|pwd)=[^&\\s;]*");
 
     /** How the store reaches its database: a pool, and the schema's migration. */
     record Database(Supplier<DataSource> dataSource, Runnable migrate) {
     }
 
-    /** What an import did. */
-    record Imported(int added, int alreadyThere, int skipped) {
+    /** What an import added. */
+    private record Counts(int added, int alreadyThere, int skipped) {
     }
 
     private final Database database;
@@ -107,6 +109,11 @@ final class PostgresStore implements KnowledgeBaseStore {
     @Override
     public String describe() {
         return "PostgreSQL (quarkus.datasource)";
+    }
+
+    @Override
+    public String kind() {
+        return "postgresql";
     }
 
     @Override
@@ -146,7 +153,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     @Override
     public Loaded load(ClipModel loadedModel, KnowledgeBaseSnapshot serving) {
-        DataSource pool = dataSource();
+        dataSource(); // fails at once, with what to set, while no database is configured
         if (!migrated) {
             try {
                 database.migrate().run();
@@ -157,8 +164,8 @@ final class PostgresStore implements KnowledgeBaseStore {
         }
         useModel(loadedModel);
         try {
-            if (config.importFrom().isPresent() && countEntries(pool) == 0) {
-                Imported imported = importFrom(config.importFrom().get());
+            if (config.importFrom().isPresent() && countEntries() == 0) {
+                Counts imported = importFrom(config.importFrom().get());
                 LOG.infof("imported %s into the empty database: %d entries added, %d already there (imported by"
                         + " another replica starting with this one), %d skipped", config.importFrom().get()
                         .toAbsolutePath(), imported.added(), imported.alreadyThere(), imported.skipped());
@@ -234,8 +241,8 @@ final class PostgresStore implements KnowledgeBaseStore {
         });
     }
 
-    private static long countEntries(DataSource pool) throws SQLException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+    private long countEntries() throws SQLException {
+        try (Connection c = connection(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM kb_entry")) {
             rs.next();
             return rs.getLong(1);
@@ -290,7 +297,7 @@ final class PostgresStore implements KnowledgeBaseStore {
     }
 
     private long countMissing() throws SQLException {
-        try (Connection c = dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+        try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
                 "SELECT count(*) FROM kb_image i WHERE NOT EXISTS (SELECT 1 FROM kb_embedding v"
                         + " WHERE v.model = ? AND v.content_hash = i.content_hash)")) {
             s.setString(1, fingerprint);
@@ -456,7 +463,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     @Override
     public StoredImage image(KnowledgeBaseEntry entry) {
-        try (Connection c = dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+        try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
                 "SELECT bytes FROM kb_image WHERE content_hash = ?")) {
             s.setString(1, entry.contentHash());
             try (ResultSet rs = s.executeQuery()) {
@@ -473,15 +480,16 @@ final class PostgresStore implements KnowledgeBaseStore {
         }
     }
 
-    /** Imports the configured {@code rag.knowledge-base.import-from}, then embeds what it brought. */
-    Imported importConfigured() {
+    /** Imports the configured {@code rag.knowledge-base.import-from}, embeds what it brought, and applies it. */
+    @Override
+    public Imported importCatalogue(KnowledgeBaseSnapshot current) {
         Path from = config.importFrom().orElseThrow(() -> new ImportRefusedException("no catalogue to import from:"
                 + " set rag.knowledge-base.import-from to a description.jsonl"));
         requireModel();
         try {
-            Imported imported = importFrom(from);
+            Counts counts = importFrom(from);
             embedMissing();
-            return imported;
+            return new Imported(counts.added(), counts.alreadyThere(), counts.skipped(), caughtUp(current));
         } catch (SQLException e) {
             throw writeFailure(e);
         }
@@ -492,7 +500,7 @@ final class PostgresStore implements KnowledgeBaseStore {
      * as they are, so an import run again adds nothing twice. Embeddings come along from the files store's cache
      * where it holds them for this model.
      */
-    private Imported importFrom(Path descriptions) throws SQLException {
+    private Counts importFrom(Path descriptions) throws SQLException {
         FilesStore source = new FilesStore(encoder, json, config, descriptions, maxBatch, scanner);
         try {
             int[] skipped = {0};
@@ -512,7 +520,7 @@ final class PostgresStore implements KnowledgeBaseStore {
                 already += counts[1];
                 skipped[0] += counts[2];
             }
-            return new Imported(added, already, skipped[0]);
+            return new Counts(added, already, skipped[0]);
         } finally {
             source.close();
         }
@@ -702,7 +710,7 @@ final class PostgresStore implements KnowledgeBaseStore {
         long pollMillis = Math.max(10, config.pollInterval().toMillis());
         long backoff = 250;
         while (!closed) {
-            try (Connection listener = dataSource().getConnection()) {
+            try (Connection listener = connection()) {
                 listener.setAutoCommit(true);
                 try (Statement s = listener.createStatement()) {
                     s.execute("LISTEN " + CHANNEL);
@@ -778,12 +786,20 @@ final class PostgresStore implements KnowledgeBaseStore {
         return next;
     }
 
+    private long lastChange() throws SQLException {
+        try (Connection c = connection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM kb_change")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     private record Change(long seq, String id, KnowledgeBaseEntry entry, byte[] vector, String failure) {
     }
 
     private KnowledgeBaseSnapshot caughtUp(KnowledgeBaseSnapshot current, boolean[] full) throws SQLException {
         List<Change> changes = new ArrayList<>();
-        try (Connection c = dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+        try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
                 "SELECT c.seq, c.entry_id, e.id, e.image_path, e.description, e.content_hash, e.media_type, v.vector,"
                         + " v.failure FROM kb_change c LEFT JOIN kb_entry e ON e.id = c.entry_id"
                         + " LEFT JOIN kb_embedding v ON v.model = ? AND v.content_hash = e.content_hash"
@@ -799,6 +815,13 @@ final class PostgresStore implements KnowledgeBaseStore {
             }
         }
         full[0] = changes.size() == CHANGES_PER_READ;
+        if (changes.isEmpty() && lastChange() < applied) {
+            // The sequence went back (a database restored from an older backup): what this replica holds may be
+            // ahead of the database in ways no change row tells. Read it whole.
+            LOG.warnf("the knowledge-base database's changes end at %d, before the %d this replica applied (restored"
+                    + " from a backup?); reading it whole", lastChange(), applied);
+            return readAll(0).snapshot();
+        }
         KnowledgeBaseSnapshot next = current;
         long last = applied;
         for (Change change : changes) {
@@ -841,11 +864,13 @@ final class PostgresStore implements KnowledgeBaseStore {
         try {
             image = image(entry);
         } catch (UnknownEntryException e) {
-            return null;
+            return null; // removed since; its change follows
+        } catch (KnowledgeBaseStorageException e) {
+            throw new SqlFailure((SQLException) e.getCause()); // the database lost: the follower reconnects
         }
         byte[] bytes = ((StoredImage.InMemory) image).bytes();
         ImageEncoder.BatchItem item = encoder.encodeImages(List.of(() -> bytes)).get(0);
-        try (Connection c = dataSource().getConnection()) {
+        try (Connection c = connection()) {
             if (item.embedding().isPresent()) {
                 insertEmbedding(c, entry.contentHash(), item.embedding().get());
             }
@@ -854,6 +879,21 @@ final class PostgresStore implements KnowledgeBaseStore {
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------------
+
+    /**
+     * A pooled connection whose every wait for the database is bounded: a database that hangs (not down, stuck)
+     * fails a write after {@link #NETWORK_TIMEOUT} instead of holding the knowledge base's write lock for ever.
+     */
+    private Connection connection() throws SQLException {
+        Connection c = dataSource().getConnection();
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) NETWORK_TIMEOUT.toMillis());
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
 
     /** Work inside one transaction. */
     @FunctionalInterface
@@ -870,7 +910,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     /** Runs {@code work} in one transaction, beginning with {@code first} if given; rolls back whatever it throws. */
     private <T> T transaction(String first, SqlWork<T> work) throws SQLException {
-        try (Connection c = dataSource().getConnection()) {
+        try (Connection c = connection()) {
             c.setAutoCommit(false);
             try {
                 if (first != null) {

@@ -270,6 +270,24 @@ class PostgresStoreTest {
     }
 
     @Test
+    void aDatabaseWhoseChangesWentBackIsReadWhole() throws SQLException {
+        KnowledgeBaseEntry added = knowledgeBase.add(UniqueImages.png(), "lost with the backup", Optional.empty())
+                .await().atMost(Duration.ofSeconds(30));
+        Replica other = new Replica().loaded();
+        assertTrue(other.find(added.id()).isPresent());
+        long seq = count("SELECT max(seq) FROM kb_change WHERE entry_id = '" + added.id() + "'");
+        // As after a restore from a backup taken just before the add: neither the entry nor its change is there.
+        execute("DELETE FROM kb_entry WHERE id = '" + added.id() + "'");
+        execute("DELETE FROM kb_change WHERE seq >= " + seq);
+
+        KnowledgeBaseSnapshot after = other.store.caughtUp(other.snapshot.get());
+
+        assertTrue(after.rowOf(added.id()).isEmpty(), "the replica follows the database, not what it held");
+        assertEquals(count("SELECT count(*) FROM kb_entry"), after.entries().size());
+        await("this replica too", () -> knowledgeBase.find(added.id()).isEmpty());
+    }
+
+    @Test
     void replicasShareTheEmbeddingWorkForAModelTheStoreHasNotSeen() throws Exception {
         int images = (int) count("SELECT count(*) FROM kb_image");
         execute("DELETE FROM kb_embedding"); // as after a new model: no embedding for it anywhere
