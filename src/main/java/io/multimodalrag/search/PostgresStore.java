@@ -28,6 +28,7 @@ import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
+import org.postgresql.PGStatement;
 
 /**
  * The postgresql store: one database holds the entries, the image bytes and the embeddings (keyed by image content
@@ -220,6 +221,10 @@ final class PostgresStore implements KnowledgeBaseStore {
                     + " ON v.model = ? AND v.content_hash = e.content_hash ORDER BY e.position")) {
                 s.setString(1, fingerprint);
                 s.setFetchSize(2000); // a cursor: 100,000 vectors do not sit in the driver's memory at once
+                // Binary results from the first execution: the vectors arrive as their bytes, not as hex text
+                // twice their size for the driver to decode (pgJDBC goes binary only for statements it has
+                // prepared on the server, by default from their fifth execution).
+                s.unwrap(PGStatement.class).setPrepareThreshold(-1);
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         KnowledgeBaseEntry entry = entry(rs);
