@@ -142,7 +142,8 @@ awk -v n="$entries" -v rate="$rate" 'BEGIN {
     printf "re-embedding instead: %s images/s on %s cores at start-up (64 images, cold cache): %d entries would take %.0f s (%.1f min)\n",
         rate, "'"$(nproc)"'", n, n / rate, n / rate / 60 }'
 
-# 4. Cross-replica visibility.
+# 4. Cross-replica visibility (PROBES=0 skips it).
+[ "$probes" -gt 0 ] || exit 0
 start a "$port" postgresql -Drag.knowledge-base.cache-dir="$work/replica-a"
 ready a "$port"
 start b "$port_b" postgresql -Drag.knowledge-base.cache-dir="$work/replica-b"
