@@ -380,7 +380,8 @@ final class FilesStore implements KnowledgeBaseStore {
         }
     }
 
-    private static String extension(String mediaType) {
+    /** The file extension the store gives an image of {@code mediaType}. */
+    static String extension(String mediaType) {
         return switch (mediaType) {
             case "image/jpeg" -> "jpg";
             case "image/png" -> "png";

@@ -517,6 +517,8 @@ final class PostgresStore implements KnowledgeBaseStore {
             }
             int added = 0;
             int already = 0;
+            long started = System.nanoTime();
+            long logged = started;
             for (int from = 0; from < lines.size(); from += ENTRIES_PER_IMPORT_TRANSACTION) {
                 List<FilesStore.CatalogueLine> batch = lines.subList(from,
                         Math.min(lines.size(), from + ENTRIES_PER_IMPORT_TRANSACTION));
@@ -524,6 +526,15 @@ final class PostgresStore implements KnowledgeBaseStore {
                 added += counts[0];
                 already += counts[1];
                 skipped[0] += counts[2];
+                long now = System.nanoTime();
+                if (now - logged >= PROGRESS_EVERY.toNanos()) {
+                    logged = now;
+                    int done = from + batch.size();
+                    double rate = done / ((now - started) / 1e9);
+                    LOG.infof("import: %d/%d entries read (%d added, %d already there, %d skipped; %.0f entries/s),"
+                            + " about %d s left", done, lines.size(), added, already, skipped[0], rate,
+                            Math.round((lines.size() - done) / rate));
+                }
             }
             return new Counts(added, already, skipped[0]);
         } finally {
@@ -590,16 +601,10 @@ final class PostgresStore implements KnowledgeBaseStore {
         }
     }
 
+    /** The name the files store would give the image: an import back into files keeps the same shape. */
     private String storedName(String contentHash, String mediaType) {
-        String extension = switch (mediaType) {
-            case "image/jpeg" -> "jpg";
-            case "image/png" -> "png";
-            case "image/webp" -> "webp";
-            case "image/gif" -> "gif";
-            case "image/bmp" -> "bmp";
-            default -> throw new IllegalArgumentException("no file extension for " + mediaType);
-        };
-        return config.imagesDir().toString().replace('\\', '/') + "/" + contentHash.substring(0, 16) + "." + extension;
+        return config.imagesDir().toString().replace('\\', '/') + "/" + contentHash.substring(0, 16) + "."
+                + FilesStore.extension(mediaType);
     }
 
     private static void insertImage(Connection c, String contentHash, String mediaType, byte[] bytes)

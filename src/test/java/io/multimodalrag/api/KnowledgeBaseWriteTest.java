@@ -323,7 +323,16 @@ class KnowledgeBaseWriteTest {
         given().header("Authorization", "Bearer wrong-token").when().delete("/v1/images/chelsea-cat").then()
                 .statusCode(401);
         given().when().post("/v1/admin/reload").then().statusCode(401);
+        given().when().post("/v1/admin/import").then().statusCode(401);
         given().header("Authorization", "Bearer wrong-token").get("/v1/images/chelsea-cat").then().statusCode(200);
+    }
+
+    @Test
+    void anImportIntoTheFilesStoreIsRefused() {
+        int before = given().get("/v1/images").then().extract().path("total");
+        admin().when().post("/v1/admin/import").then().statusCode(409).contentType(Problem.MEDIA_TYPE)
+                .body("type", containsString("import-refused")).body("detail", containsString("postgresql"));
+        given().get("/v1/images").then().body("total", equalTo(before));
     }
 
     @Test
