@@ -470,8 +470,8 @@ def save_edge_cases():
 
     # More lossy WebP: odd sizes (chroma planes rounded up, an unpaired last row and column), alpha (VP8X + ALPH)
     # and saturated colours (samples clipped at 0 and 255). At quality 100 libwebp's encoder turns the loop
-    # filter off, which lets the decoder match Pillow exactly; below it the loop filter is on (see
-    # WebpLossyDecoder for why that still differs by a few levels).
+    # filter off; below it the loop filter is on. Both kinds are kept: the service decodes WebP with libwebp
+    # (webp-imageio), and must match Pillow exactly either way.
     odd = astronaut.crop((20, 30, 95, 81))
     odd.save(path("lossy_75x51.webp"), quality=85, method=4)
     edge["lossy_75x51.webp"] = {}

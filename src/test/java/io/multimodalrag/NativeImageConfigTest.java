@@ -150,6 +150,7 @@ class NativeImageConfigTest {
             patterns.add(Pattern.compile(include.get("pattern").asText()));
         }
         for (String resource : List.of(JNI_LIBRARY, "ai/onnxruntime/native/linux-x64/libonnxruntime.so",
+                "native/Linux/x86_64/libwebp-imageio.so", "native/Linux/aarch64/libwebp-imageio.so",
                 "META-INF/services/javax.imageio.spi.ImageReaderSpi", "META-INF/services/javax.imageio.spi.ImageInputStreamSpi")) {
             assertNotNull(getClass().getClassLoader().getResource(resource), resource + " is not on the class path");
             assertTrue(patterns.stream().anyMatch(p -> p.matcher(resource).matches()), "no pattern keeps " + resource);
@@ -159,7 +160,7 @@ class NativeImageConfigTest {
     }
 
     @Test
-    void everyTwelveMonkeysImageIoPluginIsRegisteredForReflection() throws IOException {
+    void everyImageIoPluginIsRegisteredForReflection() throws IOException {
         Set<String> registered = new TreeSet<>();
         for (JsonNode entry : JSON.readTree(CONFIG_DIR.resolve("reflect-config.json").toFile())) {
             registered.add(entry.get("name").asText());
@@ -171,11 +172,13 @@ class NativeImageConfigTest {
                 try (BufferedReader reader = new BufferedReader(new InputStreamReader(files.nextElement().openStream(),
                         StandardCharsets.UTF_8))) {
                     reader.lines().map(l -> l.replaceAll("#.*", "").strip())
-                            .filter(l -> l.startsWith("com.twelvemonkeys.")).forEach(providers::add);
+                            .filter(l -> l.startsWith("com.twelvemonkeys.") || l.startsWith("com.luciad."))
+                            .forEach(providers::add);
                 }
             }
         }
         assertTrue(providers.contains("com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi"), providers.toString());
+        assertTrue(providers.contains("com.luciad.imageio.webp.WebPImageReaderSpi"), providers.toString());
         assertEquals(providers, registered);
     }
 

@@ -205,16 +205,10 @@ public final class ImageDecoder {
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
             }
-            Optional<WebpLossyDecoder.Vp8Chunk> lossyWebp =
-                    format == ImageFormat.WEBP ? WebpLossyDecoder.findVp8Chunk(bytes) : Optional.empty();
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
                 return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
-            }
-            if (lossyWebp.isPresent()) {
-                // Chroma upsampled and converted like libwebp, which the reader's VP8 path does not do.
-                return WebpLossyDecoder.decode(bytes, lossyWebp.get(), reader);
             }
             BufferedImage decoded = reader.read(0, null);
             return OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);

@@ -64,8 +64,8 @@ class ImageDecoderTest {
     }
 
     /**
-     * Lossless formats and lossy WebP (VP8 reconstruction, chroma upsampling and colour conversion all done the
-     * libwebp way, see WebpLossyDecoder) must match Pillow exactly; JPEG too in practice (the JDK's libjpeg and
+     * Lossless formats and lossy WebP (decoded by libwebp itself, through webp-imageio, as Pillow does) must match
+     * Pillow exactly; JPEG too in practice (the JDK's libjpeg and
      * libjpeg-turbo share the IDCT, upsampling and colour tables) but a couple of levels are allowed for other JDK
      * builds. A larger reference is kept only as a hash of its samples, so it must match exactly.
      */
