@@ -3,6 +3,7 @@ package io.multimodalrag.answer;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
+import io.multimodalrag.search.ContentHash;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
 import io.smallrye.mutiny.Multi;
@@ -191,9 +192,12 @@ public class AnswerService {
     private Prepared build(Question question, List<SearchHit> hits) {
         PromptImage photoImage = PromptImage.of(question.photo(), decoder, imageMaxSide);
         List<PromptBuilder.Reference> references = new ArrayList<>(hits.size());
+        String photoHash = ContentHash.contentHash(question.photo());
         for (SearchHit hit : hits) {
-            references.add(new PromptBuilder.Reference(hit, PromptImage.of(knowledgeBase.imageBytes(hit.entry()), decoder,
-                    imageMaxSide)));
+            // The user's photo may be in the knowledge base: it is already in the request, once is enough.
+            references.add(hit.entry().contentHash().equals(photoHash) ? PromptBuilder.Reference.thePhotoItself(hit)
+                    : new PromptBuilder.Reference(hit, PromptImage.of(knowledgeBase.imageBytes(hit.entry()), decoder,
+                            imageMaxSide)));
         }
         return new Prepared(prompts.build(question.text(), photoImage, references), hits);
     }

@@ -35,9 +35,26 @@ public final class PromptBuilder {
         this.temperature = temperature;
     }
 
-    /** A retrieved knowledge-base image and its encoded pixels. */
+    /**
+     * A retrieved knowledge-base image and its encoded pixels; no pixels when the image is the user's photo itself
+     * (the same bytes), which the request already carries.
+     */
     public record Reference(SearchHit hit, PromptImage image) {
+
+        /** A reference whose image is the user's photo: it is named, not sent a second time. */
+        public static Reference thePhotoItself(SearchHit hit) {
+            return new Reference(hit, null);
+        }
+
+        /** Whether this reference's image is the user's photo. */
+        public boolean isThePhoto() {
+            return image == null;
+        }
     }
+
+    /** Said of a reference whose image is the user's photo, in place of the image. */
+    static final String SAME_AS_PHOTO = "This knowledge-base image is the user's photo itself (the same file), so it is"
+            + " not repeated here.";
 
     /** The request for {@code question} about {@code photo}, grounded in {@code references} (best first). */
     public ChatCompletionRequest build(String question, PromptImage photo, List<Reference> references) {
@@ -53,7 +70,8 @@ public final class PromptBuilder {
                     "Reference %d of %d: knowledge-base image \"%s\" (similarity %.3f to the photo). Its description: %s",
                     i + 1, references.size(), reference.hit().entry().id(), reference.hit().score(),
                     reference.hit().entry().description())));
-            parts.add(ContentPart.image(reference.image().dataUrl()));
+            parts.add(reference.isThePhoto() ? ContentPart.text(SAME_AS_PHOTO)
+                    : ContentPart.image(reference.image().dataUrl()));
         }
         parts.add(ContentPart.text("Question: " + question));
         return new ChatCompletionRequest(model, List.of(ChatMessage.system(SYSTEM_PROMPT), ChatMessage.user(parts)),

@@ -26,6 +26,26 @@ class PromptBuilderTest {
     }
 
     @Test
+    void aReferenceThatIsThePhotoItselfIsNamedButNotSentAgain() {
+        PromptBuilder.Reference same = PromptBuilder.Reference.thePhotoItself(reference("chelsea-cat", "A brown tabby cat.",
+                1.0f).hit());
+        ChatCompletionRequest request = new PromptBuilder("gpt-4o", 300, OptionalDouble.empty()).build("Which breed?",
+                PHOTO, List.of(same, reference("two-dogs-on-deck", "Two dogs on a deck.", 0.42f)));
+        JsonNode parts = JSON.valueToTree(request).path("messages").get(1).path("content");
+
+        List<String> images = new java.util.ArrayList<>();
+        parts.forEach(part -> {
+            if (part.path("type").asText().equals("image_url")) {
+                images.add(part.path("image_url").path("url").asText());
+            }
+        });
+        assertEquals(List.of(PHOTO.dataUrl(), "data:image/jpeg;base64,two-dogs-on-deck"), images,
+                "the photo once, then only the other reference's image");
+        assertTrue(parts.get(2).path("text").asText().contains("\"chelsea-cat\""), parts.get(2).toString());
+        assertEquals(PromptBuilder.SAME_AS_PHOTO, parts.get(3).path("text").asText());
+    }
+
+    @Test
     void theRequestAsTheApiExpectsIt() {
         ChatCompletionRequest request = new PromptBuilder("gpt-4o", 300, OptionalDouble.of(0.3)).build("Which breed?",
                 PHOTO, List.of(reference("chelsea-cat", "A brown tabby cat.", 0.91f),

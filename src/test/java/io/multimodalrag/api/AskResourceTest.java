@@ -142,7 +142,13 @@ class AskResourceTest {
         List<Map<String, Object>> sources = response.extract().path("sources");
         assertEquals(expected, sources, "the sources are what search retrieves for the same photo");
 
-        JsonNode photoPart = FakeVisionLlm.json(onlyRequest()).path("messages").get(1).path("content").get(1);
+        JsonNode parts = FakeVisionLlm.json(onlyRequest()).path("messages").get(1).path("content");
+        // The photo is the knowledge base's coffee-cup.jpg itself, the first source: named, its image not sent twice.
+        assertEquals(2 + 2 * 3 + 1, parts.size(), parts.toString());
+        assertTrue(parts.get(2).path("text").asText().contains("\"coffee-cup\""), parts.get(2).toString());
+        assertEquals("text", parts.get(3).path("type").asText(), "no second copy of the photo");
+        assertEquals(3, countImages(parts), "the photo and the two other references");
+        JsonNode photoPart = parts.get(1);
         // 600×400 → 256×171: downscaled, re-encoded as JPEG like its source.
         BufferedImage sent = decodeDataUrl(photoPart.path("image_url").path("url").asText(), "image/jpeg");
         assertEquals(256, sent.getWidth());
@@ -304,5 +310,15 @@ class AskResourceTest {
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
         assertNotNull(image, "the data URL holds a readable image");
         return image;
+    }
+
+    private static int countImages(JsonNode parts) {
+        int images = 0;
+        for (JsonNode part : parts) {
+            if (part.path("type").asText().equals("image_url")) {
+                images++;
+            }
+        }
+        return images;
     }
 }
