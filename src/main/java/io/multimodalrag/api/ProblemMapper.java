@@ -231,10 +231,12 @@ public class ProblemMapper {
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
     public Response unexpected(Throwable e, HttpServerResponse response) {
-        if (e instanceof IOException && response.ended()) {
+        if ((e instanceof IOException || e instanceof IllegalStateException) && response.ended()) {
             // Reading the body failed after the HTTP layer had answered: Quarkus cut off a body sent without a
             // Content-Length past quarkus.http.limits.max-body-size with a 413. The client's doing, answered.
-            LOG.debugf("request body cut off after a %d answer: %s", response.getStatusCode(), e.getMessage());
+            // Depending on when the cut lands, the read fails (IOException) or the answer finds the response
+            // written already (IllegalStateException): the same event either way.
+            LOG.debugf("request body cut off after a %d answer: %s", response.getStatusCode(), e.toString());
             return problem(ApiException.tooLarge(tooLargeDetail).problem());
         }
         return problem(unexpectedProblem(e));
