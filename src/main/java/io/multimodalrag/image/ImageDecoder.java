@@ -249,12 +249,12 @@ public final class ImageDecoder {
         Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
         if (!readers.hasNext() && PLUGINS_RESCANNED.compareAndSet(false, true)) {
             // ImageIO fills its registry once, from the class loader current at the time; if that could not see
-            // the TwelveMonkeys jars (WebP), a rescan from ours can.
+            // the plugin jars (webp-imageio's WebP reader), a rescan from ours can.
             ImageIO.scanForPlugins();
             readers = ImageIO.getImageReadersByMIMEType(format.mimeType());
         }
         if (!readers.hasNext()) {
-            // Only happens when an ImageIO plugin (TwelveMonkeys, for WebP) is missing from the deployment.
+            // Only happens when an ImageIO plugin (webp-imageio, for WebP) is missing from the deployment.
             throw new ImageDecodingException(Reason.UNSUPPORTED_FORMAT, format.displayName()
                     + " images cannot be decoded by this server; convert the picture to JPEG or PNG and upload it again");
         }
