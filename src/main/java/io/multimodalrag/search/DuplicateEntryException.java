@@ -10,6 +10,17 @@ public final class DuplicateEntryException extends RuntimeException {
         this.existing = existing;
     }
 
+    /** An add of an image that {@code existing} already shows. */
+    public static DuplicateEntryException sameContent(KnowledgeBaseEntry existing) {
+        return new DuplicateEntryException("this image is already in the knowledge base as '" + existing.id() + "'",
+                existing);
+    }
+
+    /** An add under the id of {@code existing}. */
+    public static DuplicateEntryException sameId(KnowledgeBaseEntry existing) {
+        return new DuplicateEntryException("the id '" + existing.id() + "' is already taken", existing);
+    }
+
     /** The entry already in the knowledge base. */
     public KnowledgeBaseEntry existing() {
         return existing;

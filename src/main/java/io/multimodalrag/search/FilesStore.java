@@ -130,13 +130,7 @@ final class FilesStore implements KnowledgeBaseStore {
         // A start-up load opens the cache afresh; a reload keeps it, since the loaded model cannot change
         // while the service runs (even if its file is replaced on disk: the session runs the old weights).
         // A cache that could not be opened is tried again at every load.
-        if (cache == null || cacheModel != model || cacheUnopened) {
-            if (cache != null) {
-                cache.close();
-            }
-            cache = openCache(model);
-            cacheModel = model;
-        }
+        cacheOf(model, true);
         int embedded = embedMissing(usable, cache);
 
         List<KnowledgeBaseEntry> entries = new ArrayList<>();
@@ -177,12 +171,20 @@ final class FilesStore implements KnowledgeBaseStore {
 
     /** The embedding for {@code model} of an image with {@code contentHash} in this store's cache, if it holds one. */
     Optional<float[]> cachedEmbedding(ClipModel model, String contentHash) {
-        if (cache == null || cacheModel != model) {
+        return cacheOf(model, false).get(contentHash); // once per imported entry: no retry of a cache that failed
+    }
+
+    /**
+     * The open cache of {@code model}, opened first when none is open for it, or, with {@code retryUnopened}, when
+     * the open one stands in for a cache file that could not be opened.
+     */
+    private EmbeddingCache cacheOf(ClipModel model, boolean retryUnopened) {
+        if (cache == null || cacheModel != model || retryUnopened && cacheUnopened) {
             close();
             cache = openCache(model);
             cacheModel = model;
         }
-        return cache.get(contentHash);
+        return cache;
     }
 
     /**

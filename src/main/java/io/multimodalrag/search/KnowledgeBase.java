@@ -163,15 +163,7 @@ public class KnowledgeBase {
 
     /** The bytes of {@code entry}'s image, read whole. */
     public byte[] imageBytes(KnowledgeBaseEntry entry) {
-        StoredImage image = store.image(entry);
-        if (image instanceof StoredImage.InMemory inMemory) {
-            return inMemory.bytes();
-        }
-        try {
-            return java.nio.file.Files.readAllBytes(((StoredImage.InFile) image).file());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return store.image(entry).bytes();
     }
 
     /**
@@ -373,15 +365,14 @@ public class KnowledgeBase {
         return snapshot.rowOf(id).orElseThrow(() -> new UnknownEntryException(id));
     }
 
-    static void checkNotDuplicate(KnowledgeBaseSnapshot snapshot, String contentHash, Optional<String> requestedId) {
+    private static void checkNotDuplicate(KnowledgeBaseSnapshot snapshot, String contentHash,
+            Optional<String> requestedId) {
         Optional<KnowledgeBaseEntry> sameContent = snapshot.withContent(contentHash);
         if (sameContent.isPresent()) {
-            throw new DuplicateEntryException("this image is already in the knowledge base as '" + sameContent.get().id()
-                    + "'", sameContent.get());
+            throw DuplicateEntryException.sameContent(sameContent.get());
         }
         if (requestedId.isPresent() && snapshot.hasId(requestedId.get())) {
-            KnowledgeBaseEntry existing = snapshot.entries().get(snapshot.rowOf(requestedId.get()).getAsInt());
-            throw new DuplicateEntryException("the id '" + existing.id() + "' is already taken", existing);
+            throw DuplicateEntryException.sameId(snapshot.entries().get(snapshot.rowOf(requestedId.get()).getAsInt()));
         }
     }
 

@@ -145,11 +145,6 @@ final class PostgresStore implements KnowledgeBaseStore {
         applied = 0;
     }
 
-    /** Sets the model the store embeds with, without loading: for a replica's share of the embedding work. */
-    void useModelForEmbedding(ClipModel loadedModel) {
-        useModel(loadedModel);
-    }
-
     // --- loading ---------------------------------------------------------------------------------------------------
 
     @Override
@@ -178,7 +173,8 @@ final class PostgresStore implements KnowledgeBaseStore {
         }
     }
 
-    private void useModel(ClipModel loadedModel) {
+    /** Sets the model the store embeds with (load does; the tests, for a replica's share of the embedding work). */
+    void useModel(ClipModel loadedModel) {
         if (model != loadedModel) {
             fingerprint = FilesStore.modelFingerprint(loadedModel, config.cacheDir());
             model = loadedModel;
@@ -207,12 +203,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     private Loaded readAll(int embedded) throws SQLException {
         return transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", c -> {
-            long last;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                    "SELECT coalesce(max(seq), 0) FROM kb_change")) {
-                rs.next();
-                last = rs.getLong(1);
-            }
+            long last = lastChange(c);
             List<KnowledgeBaseEntry> entries = new ArrayList<>();
             EmbeddingMatrix.Builder matrix = EmbeddingMatrix.builder(model.dimensions(), scanner);
             int skipped = 0;
@@ -393,14 +384,12 @@ final class PostgresStore implements KnowledgeBaseStore {
                 // Checked under the lock: no write of another replica can slip in between.
                 Optional<KnowledgeBaseEntry> sameContent = entryWhere(c, "content_hash", image.contentHash());
                 if (sameContent.isPresent()) {
-                    throw new DuplicateEntryException("this image is already in the knowledge base as '"
-                            + sameContent.get().id() + "'", sameContent.get());
+                    throw DuplicateEntryException.sameContent(sameContent.get());
                 }
                 if (image.id().isPresent()) {
                     Optional<KnowledgeBaseEntry> sameId = entryWhere(c, "id", image.id().get());
                     if (sameId.isPresent()) {
-                        throw new DuplicateEntryException("the id '" + image.id().get() + "' is already taken",
-                                sameId.get());
+                        throw DuplicateEntryException.sameId(sameId.get());
                     }
                 }
                 String imagePath = storedName(image.contentHash(), image.mediaType());
@@ -584,13 +573,11 @@ final class PostgresStore implements KnowledgeBaseStore {
             toAdd.add(new KnowledgeBaseEntry(entry.id(), entry.imagePath(), entry.description(), entry.contentHash(),
                     entry.mediaType(), null));
         }
-        if (!toAdd.isEmpty()) {
-            for (KnowledgeBaseEntry entry : toAdd) {
-                long seq = takeChangeNumber(c);
-                insertEntry(c, entry, seq);
-                recordChange(c, seq, entry.id());
-                counts[0]++;
-            }
+        for (KnowledgeBaseEntry entry : toAdd) {
+            long seq = takeChangeNumber(c);
+            insertEntry(c, entry, seq);
+            recordChange(c, seq, entry.id());
+            counts[0]++;
         }
         return counts;
     }
@@ -796,9 +783,10 @@ final class PostgresStore implements KnowledgeBaseStore {
         return next;
     }
 
-    private long lastChange() throws SQLException {
-        try (Connection c = connection(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM kb_change")) {
+    /** The number of the last committed change; 0 before the first. */
+    private static long lastChange(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT coalesce(max(seq), 0) FROM kb_change")) {
             rs.next();
             return rs.getLong(1);
         }
@@ -809,6 +797,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     private KnowledgeBaseSnapshot caughtUp(KnowledgeBaseSnapshot current, boolean[] full) throws SQLException {
         List<Change> changes = new ArrayList<>();
+        long lastCommitted = -1;
         try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
                 "SELECT c.seq, c.entry_id, e.id, e.image_path, e.description, e.content_hash, e.media_type, v.vector,"
                         + " v.failure FROM kb_change c LEFT JOIN kb_entry e ON e.id = c.entry_id"
@@ -823,13 +812,16 @@ final class PostgresStore implements KnowledgeBaseStore {
                     changes.add(new Change(rs.getLong(1), rs.getString(2), entry, rs.getBytes(8), rs.getString(9)));
                 }
             }
+            if (changes.isEmpty()) {
+                lastCommitted = lastChange(c);
+            }
         }
         full[0] = changes.size() == CHANGES_PER_READ;
-        if (changes.isEmpty() && lastChange() < applied) {
+        if (changes.isEmpty() && lastCommitted < applied) {
             // The sequence went back (a database restored from an older backup): what this replica holds may be
             // ahead of the database in ways no change row tells. Read it whole.
             LOG.warnf("the knowledge-base database's changes end at %d, before the %d this replica applied (restored"
-                    + " from a backup?); reading it whole", lastChange(), applied);
+                    + " from a backup?); reading it whole", lastCommitted, applied);
             return readAll(0).snapshot();
         }
         KnowledgeBaseSnapshot next = current;
@@ -870,15 +862,14 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     /** Embeds an entry added by a replica with another model, and stores the embedding for the next replica. */
     private float[] embedNow(KnowledgeBaseEntry entry) throws SQLException {
-        StoredImage image;
+        byte[] bytes;
         try {
-            image = image(entry);
+            bytes = image(entry).bytes();
         } catch (UnknownEntryException e) {
             return null; // removed since; its change follows
         } catch (KnowledgeBaseStorageException e) {
             throw new SqlFailure((SQLException) e.getCause()); // the database lost: the follower reconnects
         }
-        byte[] bytes = ((StoredImage.InMemory) image).bytes();
         ImageEncoder.BatchItem item = encoder.encodeImages(List.of(() -> bytes)).get(0);
         try (Connection c = connection()) {
             if (item.embedding().isPresent()) {

@@ -293,8 +293,8 @@ class PostgresStoreTest {
         execute("DELETE FROM kb_embedding"); // as after a new model: no embedding for it anywhere
         Replica first = new Replica();
         Replica second = new Replica();
-        first.store.useModelForEmbedding(model());
-        second.store.useModelForEmbedding(model());
+        first.store.useModel(model());
+        second.store.useModel(model());
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
             List<Callable<Integer>> work = List.of(first.store::embedMissing, second.store::embedMissing);
