@@ -9,6 +9,9 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Startup;
 import org.jboss.logging.Logger;
 
 /**
@@ -19,9 +22,13 @@ import org.jboss.logging.Logger;
  * <p>In dev mode a live reload restarts the application inside the request that found the change;
  * there loading runs before the restart completes, so that the request is answered by the reloaded
  * code instead of a 503 "still loading". It is cheap then: the embedding cache holds every vector.
+ *
+ * <p>It is also the startup probe's check: UP when loading has finished, even if it failed, since a failed model is
+ * reported by readiness and restarting the pod would not fix it.
  */
+@Startup
 @ApplicationScoped
-public class StartupSequence {
+public class StartupSequence implements HealthCheck {
 
     private static final Logger LOG = Logger.getLogger(StartupSequence.class);
 
@@ -101,8 +108,9 @@ public class StartupSequence {
         }
     }
 
-    /** Whether loading has finished, successfully or not. */
-    public boolean finished() {
-        return finished;
+    /** UP once loading has finished, successfully or not. */
+    @Override
+    public HealthCheckResponse call() {
+        return HealthCheckResponse.named("start-up loading").status(finished).build();
     }
 }

@@ -1,5 +1,6 @@
 package io.multimodalrag.search;
 
+import io.multimodalrag.files.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.multimodalrag.search;
 
+import io.multimodalrag.files.DurableFiles;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -8,11 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,7 +46,7 @@ import org.jboss.logging.Logger;
  * record of {@value #RECORD_OVERHEAD_BYTES} bytes plus 4 per dimension and one {@code fsync}, whatever the size of the
  * cache. Removals and replacements leave dead records behind; when they are more than half of the file's records,
  * the save <em>compacts</em>: it writes the live entries to {@code <file>.tmp}, forces it, renames it over the file
- * with {@link StandardCopyOption#ATOMIC_MOVE} and forces the directory, so a crash leaves the old file or the new
+ * atomically ({@link DurableFiles#move}) and forces the directory, so a crash leaves the old file or the new
  * one. Each dead record was paid for by one change, and a compaction rewrites at most twice as many live records as
  * there are dead ones, so the cost per change stays constant on average. A leftover {@code .tmp} is never read and is
  * overwritten by the next compaction. One directory must not be shared by two running processes using the same
@@ -483,8 +482,8 @@ public final class EmbeddingCache implements AutoCloseable {
                 end = writer.finish();
                 channel.force(true);
             }
-            replace(temporary, file);
-            forceDirectory(directory);
+            DurableFiles.move(temporary, file);
+            DurableFiles.forceDirectory(directory);
         } catch (IOException e) {
             try {
                 Files.deleteIfExists(temporary);
@@ -791,9 +790,9 @@ public final class EmbeddingCache implements AutoCloseable {
                 end = writer.finish();
                 out.force(true);
             }
-            replace(temporary, file);
+            DurableFiles.move(temporary, file);
             replaced = true;
-            forceDirectory(directory);
+            DurableFiles.forceDirectory(directory);
         } finally {
             if (!replaced) {
                 Files.deleteIfExists(temporary);
@@ -887,21 +886,6 @@ public final class EmbeddingCache implements AutoCloseable {
         CRC32C checksum = new CRC32C();
         checksum.update(buffer.slice(start, recordBytes - CHECKSUM_BYTES));
         return (int) checksum.getValue() == buffer.getInt(start + recordBytes - CHECKSUM_BYTES);
-    }
-
-    private static void replace(Path temporary, Path target) throws IOException {
-        try {
-            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            // A torn file would still be caught by the checksums on load, so a plain replace beats not saving at all.
-            LOG.warnf("Atomic rename is not supported for %s; replacing the embedding cache non-atomically", target);
-            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    /** Makes the rename durable. Not every platform can open a directory (Windows cannot); there it is skipped. */
-    private static void forceDirectory(Path directory) {
-        DurableFiles.forceDirectory(directory);
     }
 
     /** Fills the buffer from its position to its limit, feeds those bytes to the checksum, and leaves it flipped. */

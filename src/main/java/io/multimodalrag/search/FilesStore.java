@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.DurableFiles;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.search.KnowledgeBase.CatalogueUnusableException;
 import java.io.IOException;
