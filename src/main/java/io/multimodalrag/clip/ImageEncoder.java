@@ -88,6 +88,15 @@ public class ImageEncoder {
         return Uni.createFrom().completionStage(() -> queue().submit(imageBytes));
     }
 
+    /**
+     * The media type of an image this encoder can embed, from the file's first bytes (32 are plenty): image/jpeg,
+     * image/png, image/webp, image/gif or image/bmp; empty for anything else. The knowledge base stores it with each
+     * image, so that it never looks at image formats itself.
+     */
+    public static Optional<String> mediaType(byte[] headBytes) {
+        return ImageDecoder.mimeType(headBytes);
+    }
+
     /** The batch queue of the loaded model, or a {@link ModelUnavailableException}. */
     private ImageBatchQueue queue() {
         ClipModel model = models.require();

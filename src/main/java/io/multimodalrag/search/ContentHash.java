@@ -66,7 +66,7 @@ public final class ContentHash {
      */
     public static final class FileHasher {
 
-        /** Bytes of each file kept by {@link #head()}: enough for every image signature {@code ImageDecoder} knows. */
+        /** Bytes of each file kept by {@link #head()}: enough for every image signature the decoder knows. */
         public static final int HEAD_BYTES = 32;
 
         private final MessageDigest digest = sha256();

@@ -7,7 +7,6 @@ import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.files.DurableFiles;
-import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.search.KnowledgeBase.CatalogueUnusableException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -567,7 +566,7 @@ final class FilesStore implements KnowledgeBaseStore {
         try {
             // One pass over the file gives both its hash and the bytes that tell its format.
             c.contentHash = hasher.contentHash(file);
-            c.mediaType = ImageDecoder.mimeType(hasher.head()).orElse(null);
+            c.mediaType = ImageEncoder.mediaType(hasher.head()).orElse(null);
         } catch (IOException e) {
             c.imageUnavailable = true;
             return c.problem("image \"" + c.imagePath + "\" cannot be read");

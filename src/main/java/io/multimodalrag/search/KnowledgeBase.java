@@ -5,7 +5,6 @@ import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
-import io.multimodalrag.image.ImageDecoder;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.PreDestroy;
@@ -269,7 +268,7 @@ public class KnowledgeBase {
 
     private KnowledgeBaseEntry store(byte[] image, String contentHash, String description, Optional<String> requestedId,
             float[] embedding) {
-        String mediaType = ImageDecoder.mimeType(image).orElseThrow(); // the encoder has decoded it already
+        String mediaType = ImageEncoder.mediaType(image).orElseThrow(); // the encoder has decoded it already
         writeLock.lock();
         try {
             requireLoaded(); // a failed reload may have happened while the image was embedded
