@@ -1,5 +1,6 @@
 package io.multimodalrag;
 
+import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.search.KnowledgeBase;
@@ -94,7 +95,7 @@ public class StartupSequence implements HealthCheck {
      */
     private void retryKnowledgeBase() {
         try {
-            while (knowledgeBase.state().status() == KnowledgeBase.Status.FAILED && knowledgeBase.state().retryable()) {
+            while (knowledgeBase.state().status() == LoadStatus.FAILED && knowledgeBase.state().retryable()) {
                 int loadsBefore = knowledgeBase.loadCount();
                 Thread.sleep(retryInterval.toMillis());
                 if (knowledgeBase.loadCount() != loadsBefore) {

@@ -19,17 +19,12 @@ public class ModelLoader {
 
     private static final Logger LOG = Logger.getLogger(ModelLoader.class);
 
-    /** Where loading stands. */
-    public enum Status {
-        LOADING, READY, FAILED
-    }
-
     /** A snapshot of the loader's state; {@code model} is present when READY. */
-    public record State(Status status, String reason, Optional<ClipModel> model) {
+    public record State(LoadStatus status, String reason, Optional<ClipModel> model) {
     }
 
     private final RagConfig.Model config;
-    private volatile State state = new State(Status.LOADING, "the CLIP model is loading", Optional.empty());
+    private volatile State state = new State(LoadStatus.LOADING, "the CLIP model is loading", Optional.empty());
 
     public ModelLoader(RagConfig config) {
         this.config = config.model();
@@ -42,7 +37,7 @@ public class ModelLoader {
     /** The loaded model, or a {@link ModelUnavailableException} telling the client how to get one. */
     public ClipModel require() {
         State current = state;
-        return current.model().orElseThrow(() -> new ModelUnavailableException(current.status() == Status.LOADING
+        return current.model().orElseThrow(() -> new ModelUnavailableException(current.status() == LoadStatus.LOADING
                 ? "the CLIP model is still loading; retry in a few seconds"
                 : "the CLIP model is not loaded: " + current.reason()));
     }
@@ -51,7 +46,7 @@ public class ModelLoader {
     public void load() {
         try {
             ClipModel model = open();
-            state = new State(Status.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
+            state = new State(LoadStatus.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
                             ? "present (vocabulary: " + model.tokenizer().source() + ")"
@@ -69,7 +64,7 @@ public class ModelLoader {
 
     private void fail(String message) {
         String reason = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
-        state = new State(Status.FAILED, reason, Optional.empty());
+        state = new State(LoadStatus.FAILED, reason, Optional.empty());
         LOG.errorf("CLIP model unavailable: %s. Model endpoints answer 503 until it is fixed and the service restarted.",
                 reason);
     }

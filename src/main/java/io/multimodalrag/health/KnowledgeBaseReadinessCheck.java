@@ -1,5 +1,6 @@
 package io.multimodalrag.health;
 
+import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.search.KnowledgeBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -25,11 +26,11 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
     public HealthCheckResponse call() {
         KnowledgeBase.State state = knowledgeBase.state();
         HealthCheckResponseBuilder response = HealthCheckResponse.named("knowledge-base")
-                .status(state.status() == KnowledgeBase.Status.READY)
+                .status(state.status() == LoadStatus.READY)
                 .withData("entries", knowledgeBase.snapshot().entries().size())
                 .withData("skipped", state.skipped())
                 .withData("store", knowledgeBase.storeKind());
-        if (state.status() != KnowledgeBase.Status.READY) {
+        if (state.status() != LoadStatus.READY) {
             response.withData("reason", state.reason());
         }
         // UP all the same: the embedding cache only saves work at the next start, and a replica that lost its

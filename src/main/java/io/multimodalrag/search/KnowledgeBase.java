@@ -3,6 +3,7 @@ package io.multimodalrag.search;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
+import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.smallrye.mutiny.Uni;
@@ -40,11 +41,6 @@ public class KnowledgeBase {
     /** Ids given by clients or written in description.jsonl: URL-safe, short. */
     public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
-    /** Where loading stands. */
-    public enum Status {
-        LOADING, READY, FAILED
-    }
-
     /**
      * Loading status: entries skipped with a warning, images embedded by the last load (the rest came from the cache
      * or the store), and a reason while not ready.
@@ -52,9 +48,9 @@ public class KnowledgeBase {
      * @param retryable whether a failed load may succeed by itself later (the file absent, unreadable or emptied, the
      *                  database unreachable)
      */
-    public record State(Status status, int skipped, int embedded, String reason, boolean retryable) {
+    public record State(LoadStatus status, int skipped, int embedded, String reason, boolean retryable) {
 
-        State(Status status, int skipped, int embedded, String reason) {
+        State(LoadStatus status, int skipped, int embedded, String reason) {
             this(status, skipped, embedded, reason, false);
         }
     }
@@ -90,7 +86,7 @@ public class KnowledgeBase {
     /** Whether the store has been asked to follow changes made elsewhere; guarded by {@link #writeLock}. */
     private boolean following;
     private volatile KnowledgeBaseSnapshot snapshot = KnowledgeBaseSnapshot.empty();
-    private volatile State state = new State(Status.LOADING, 0, 0, "the knowledge base is loading");
+    private volatile State state = new State(LoadStatus.LOADING, 0, 0, "the knowledge base is loading");
 
     @Inject
     public KnowledgeBase(ModelLoader models, ImageEncoder encoder, ObjectMapper json, RagConfig config,
@@ -173,7 +169,7 @@ public class KnowledgeBase {
     public void load() {
         loads.incrementAndGet();
         if (models.state().model().isEmpty()) {
-            state = new State(Status.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
+            state = new State(LoadStatus.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
             return;
         }
         writeLock.lock();
@@ -183,10 +179,10 @@ public class KnowledgeBase {
             reloadWarning = null;
         } catch (CatalogueUnusableException e) {
             LOG.warnf("the knowledge base is not loaded: %s", e.getMessage());
-            state = new State(Status.FAILED, 0, 0, e.getMessage(), e.retryable());
+            state = new State(LoadStatus.FAILED, 0, 0, e.getMessage(), e.retryable());
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
-            state = new State(Status.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
+            state = new State(LoadStatus.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
         } finally {
             writeLock.unlock();
         }
@@ -212,8 +208,8 @@ public class KnowledgeBase {
         } catch (CatalogueUnusableException e) {
             LOG.warnf("reload refused, still serving the %d entries loaded before: %s", snapshot.entries().size(),
                     e.getMessage());
-            if (state.status() != Status.READY) {
-                state = new State(Status.FAILED, 0, 0, e.getMessage(), e.retryable());
+            if (state.status() != LoadStatus.READY) {
+                state = new State(LoadStatus.FAILED, 0, 0, e.getMessage(), e.retryable());
             } else {
                 reloadWarning = "the last reload was refused, the entries loaded before are served: " + e.getMessage();
             }
@@ -234,14 +230,14 @@ public class KnowledgeBase {
             following = true;
             store.follow(this::applyFromStore);
         }
-        return new State(Status.READY, loaded.skipped(), loaded.embedded(), "loaded " + entries + " entries");
+        return new State(LoadStatus.READY, loaded.skipped(), loaded.embedded(), "loaded " + entries + " entries");
     }
 
     /** Serves the snapshot {@code change} makes of the current one: a change the store saw made elsewhere. */
     private boolean applyFromStore(UnaryOperator<KnowledgeBaseSnapshot> change) {
         writeLock.lock();
         try {
-            if (state.status() != Status.READY) {
+            if (state.status() != LoadStatus.READY) {
                 return false;
             }
             snapshot = change.apply(snapshot);
@@ -352,9 +348,9 @@ public class KnowledgeBase {
      */
     public void requireLoaded() {
         State current = state;
-        if (current.status() != Status.READY) {
+        if (current.status() != LoadStatus.READY) {
             models.require();
-            throw new KnowledgeBaseUnavailableException(current.status() == Status.LOADING
+            throw new KnowledgeBaseUnavailableException(current.status() == LoadStatus.LOADING
                     ? "the knowledge base is still loading; retry shortly"
                     : "the knowledge base is not loaded: " + current.reason());
         }

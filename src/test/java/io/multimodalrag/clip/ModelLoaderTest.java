@@ -38,7 +38,7 @@ class ModelLoaderTest {
     void autoFallsBackToTheCpuWithoutTheGpuBuild() {
         ModelLoader loader = loader("rag.model.device", "auto");
         loader.load();
-        assertEquals(ModelLoader.Status.READY, loader.state().status());
+        assertEquals(LoadStatus.READY, loader.state().status());
         assertEquals(ClipModel.Device.CPU, loader.require().device());
         loader.close();
     }
@@ -47,7 +47,7 @@ class ModelLoaderTest {
     void cudaOnTheCpuBuildFailsWithAReasonInsteadOfFallingBack() {
         ModelLoader loader = loader("rag.model.device", "cuda");
         loader.load();
-        assertEquals(ModelLoader.Status.FAILED, loader.state().status());
+        assertEquals(LoadStatus.FAILED, loader.state().status());
         assertTrue(loader.state().reason().contains("-Pgpu"), loader.state().reason());
         ModelUnavailableException e = assertThrows(ModelUnavailableException.class, loader::require);
         assertTrue(e.getMessage().startsWith("the CLIP model is not loaded"), e.getMessage());
@@ -67,7 +67,7 @@ class ModelLoaderTest {
     void aMissingVariantSaysHowToGetIt() {
         ModelLoader loader = loader("rag.model.variant", "int8");
         loader.load();
-        assertEquals(ModelLoader.Status.FAILED, loader.state().status());
+        assertEquals(LoadStatus.FAILED, loader.state().status());
         assertTrue(loader.state().reason().contains("no int8 CLIP model"), loader.state().reason());
         assertTrue(loader.state().reason().contains("download.sh"), loader.state().reason());
     }
@@ -75,7 +75,7 @@ class ModelLoaderTest {
     @Test
     void beforeLoadingTheModelIsReportedAsLoading() {
         ModelLoader loader = loader();
-        assertEquals(ModelLoader.Status.LOADING, loader.state().status());
+        assertEquals(LoadStatus.LOADING, loader.state().status());
         assertTrue(assertThrows(ModelUnavailableException.class, loader::require).getMessage().contains("still loading"));
     }
 }

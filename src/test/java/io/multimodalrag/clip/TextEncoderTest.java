@@ -37,7 +37,7 @@ class TextEncoderTest {
     void loadModelAndReference() throws IOException, InterruptedException {
         // The model loads in the background at start-up.
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (models.state().status() == ModelLoader.Status.LOADING && System.nanoTime() < deadline) {
+        while (models.state().status() == LoadStatus.LOADING && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         expected = new ObjectMapper().readTree(Files.readString(Path.of("src/test/resources/clip-tiny/expected.json")))

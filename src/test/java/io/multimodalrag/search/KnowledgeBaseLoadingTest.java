@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.multimodalrag.clip.LoadStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -49,7 +50,7 @@ class KnowledgeBaseLoadingTest {
 
     private void awaitStartupLoad() {
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (knowledgeBase.state().status() == KnowledgeBase.Status.LOADING && System.nanoTime() < deadline) {
+        while (knowledgeBase.state().status() == LoadStatus.LOADING && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
     }
@@ -76,7 +77,7 @@ class KnowledgeBaseLoadingTest {
         knowledgeBase.load();
 
         KnowledgeBase.State state = knowledgeBase.state();
-        assertEquals(KnowledgeBase.Status.READY, state.status());
+        assertEquals(LoadStatus.READY, state.status());
         assertEquals(7, state.skipped(), "malformed, no description, duplicate, missing, outside, not an image, array");
         List<KnowledgeBaseEntry> entries = knowledgeBase.snapshot().entries();
         assertEquals(List.of("cat", "coffee", "motorcycle"), entries.stream().map(KnowledgeBaseEntry::id).toList());
@@ -139,7 +140,7 @@ class KnowledgeBaseLoadingTest {
     void aMissingFileIsNotAnEmptyKnowledgeBase() {
         knowledgeBase.load();
         KnowledgeBase.State state = knowledgeBase.state();
-        assertEquals(KnowledgeBase.Status.FAILED, state.status());
+        assertEquals(LoadStatus.FAILED, state.status());
         assertTrue(state.retryable());
         assertTrue(state.reason().contains("no knowledge base file description.jsonl"), state.reason());
         KnowledgeBaseUnavailableException refused = assertThrows(KnowledgeBaseUnavailableException.class,
@@ -151,7 +152,7 @@ class KnowledgeBaseLoadingTest {
     void anEmptyFileWithNoImagesIsAnEmptyKnowledgeBase() throws IOException {
         writeLines();
         knowledgeBase.load();
-        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(LoadStatus.READY, knowledgeBase.state().status());
         assertEquals(0, knowledgeBase.snapshot().entries().size());
     }
 
@@ -165,19 +166,19 @@ class KnowledgeBaseLoadingTest {
         KnowledgeBaseUnavailableException refused = assertThrows(KnowledgeBaseUnavailableException.class,
                 knowledgeBase::reload);
         assertTrue(refused.getMessage().contains("nothing changed"), refused.getMessage());
-        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status(), "still serving what it had");
+        assertEquals(LoadStatus.READY, knowledgeBase.state().status(), "still serving what it had");
         assertEquals(3, knowledgeBase.snapshot().entries().size());
         assertEquals(3, knowledgeBase.search(knowledgeBase.snapshot().matrix().row(0), 3, -1f).size());
         assertTrue(Files.exists(DIR.resolve("kb/images").resolve(stored)), "the stored image stays where it is");
         assertFalse(Files.exists(jsonl), "no file is made up in its place");
 
         knowledgeBase.load(); // a start-up while it is missing
-        assertEquals(KnowledgeBase.Status.FAILED, knowledgeBase.state().status());
+        assertEquals(LoadStatus.FAILED, knowledgeBase.state().status());
         assertTrue(Files.exists(DIR.resolve("kb/images").resolve(stored)));
 
         Files.move(aside, jsonl);
         knowledgeBase.load();
-        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(LoadStatus.READY, knowledgeBase.state().status());
         assertEquals(3, knowledgeBase.snapshot().entries().size());
         assertEquals(0, knowledgeBase.state().embedded(), "every embedding is still cached");
     }
@@ -249,7 +250,7 @@ class KnowledgeBaseLoadingTest {
         Files.writeString(DIR.resolve("cache"), "a file where the cache folder should be");
 
         knowledgeBase.load();
-        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(LoadStatus.READY, knowledgeBase.state().status());
         assertEquals(2, knowledgeBase.snapshot().entries().size());
         assertEquals(2, knowledgeBase.state().embedded());
         assertTrue(knowledgeBase.storeWarnings().containsKey("embeddingCache"));
@@ -275,7 +276,7 @@ class KnowledgeBaseLoadingTest {
         writeLines(line("images/cat.jpg", "a cat"), line("images/coffee.jpg", "an espresso"),
                 line("images/" + stored, "a motorcycle"));
         knowledgeBase.load();
-        assertEquals(KnowledgeBase.Status.READY, knowledgeBase.state().status());
+        assertEquals(LoadStatus.READY, knowledgeBase.state().status());
         assertEquals(3, knowledgeBase.snapshot().entries().size());
         return stored;
     }

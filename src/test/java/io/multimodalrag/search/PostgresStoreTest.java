@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
+import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.testing.PostgresResource;
@@ -88,7 +89,7 @@ class PostgresStoreTest {
 
     @BeforeEach
     void loaded() {
-        await("the knowledge base to load", () -> knowledgeBase.state().status() == KnowledgeBase.Status.READY);
+        await("the knowledge base to load", () -> knowledgeBase.state().status() == LoadStatus.READY);
         await("the database back", () -> knowledgeBase.storeWarnings().isEmpty());
     }
 
