@@ -4,6 +4,7 @@ import io.multimodalrag.image.ImageDecoder;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,17 +14,21 @@ import java.util.Set;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageReader;
 import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * An image ready for a chat request: a data URL labelled with the true MIME type of its bytes.
  * <p>
  * An image that fits within {@code maxSide}, is stored upright, and is JPEG, PNG or WebP (what
- * vision APIs accept) goes as its original bytes. Any other is decoded upright, downscaled so its
- * longer side is at most {@code maxSide}, and re-encoded: JPEG when the source was a lossy photo
- * format (JPEG, WebP), PNG when it was lossless (PNG, GIF, BMP — often drawings whose edges JPEG
- * would smear). Decoding flattens transparency onto white, as the CLIP pipeline sees it.
+ * vision APIs accept) goes as its original bytes, its size read from its header (nothing decoded).
+ * Any other is decoded upright, downscaled so its longer side is at most {@code maxSide}, and
+ * re-encoded: JPEG when the source was a lossy photo format (JPEG, WebP), PNG when it was lossless
+ * (PNG, GIF, BMP — often drawings whose edges JPEG would smear). Decoding flattens transparency onto
+ * white, as the CLIP pipeline sees it.
  * <p>
  * CPU-bound: call it on a worker thread, never on the event loop.
  *
@@ -45,9 +50,17 @@ public record PromptImage(String mediaType, String dataUrl, int width, int heigh
      */
     public static PromptImage of(byte[] original, ImageDecoder decoder, int maxSide) {
         String sniffed = ImageDecoder.mimeType(original).orElse("application/octet-stream");
+        boolean sendable = SENT_AS_IS.contains(sniffed) && !ImageDecoder.isStoredRotated(original);
+        if (sendable) {
+            // Its header says whether it fits: no pixels are decoded for an image that goes as it is.
+            int[] size = storedSize(original, sniffed);
+            if (size != null && Math.max(size[0], size[1]) <= maxSide) {
+                return new PromptImage(sniffed, dataUrl(sniffed, original), size[0], size[1]);
+            }
+        }
         BufferedImage upright = decoder.decode(original);
         boolean fits = Math.max(upright.getWidth(), upright.getHeight()) <= maxSide;
-        if (fits && SENT_AS_IS.contains(sniffed) && !ImageDecoder.isStoredRotated(original)) {
+        if (fits && sendable) {
             return new PromptImage(sniffed, dataUrl(sniffed, original), upright.getWidth(), upright.getHeight());
         }
         BufferedImage scaled = fits ? upright : downscale(upright, maxSide);
@@ -60,6 +73,23 @@ public record PromptImage(String mediaType, String dataUrl, int width, int heigh
     @Override
     public String toString() {
         return "PromptImage[" + mediaType + ", " + width + "×" + height + ", " + dataUrl.length() + " characters]";
+    }
+
+    /** Width and height from the file's header, or null when no reader can say (the decoder then decides). */
+    private static int[] storedSize(byte[] bytes, String type) {
+        Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(type);
+        if (!readers.hasNext()) {
+            return null;
+        }
+        ImageReader reader = readers.next();
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(input, true, true);
+            return new int[] {reader.getWidth(0), reader.getHeight(0)};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } finally {
+            reader.dispose();
+        }
     }
 
     private static String dataUrl(String type, byte[] bytes) {

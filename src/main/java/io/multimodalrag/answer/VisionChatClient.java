@@ -59,7 +59,7 @@ public interface VisionChatClient {
 
     @ClientExceptionMapper
     static RuntimeException toException(Response response) {
-        return UpstreamException.fromResponse(response);
+        return UpstreamFailureClassifier.fromResponse(response);
     }
 
     /** The service's mapper without its strictness about requests: what an upstream sends is read as it comes. */

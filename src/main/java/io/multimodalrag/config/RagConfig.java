@@ -274,6 +274,14 @@ public interface RagConfig {
         @WithDefault("1024")
         int imageMaxSide();
 
+        /**
+         * Knowledge-base images kept ready for prompts (read, downscaled and encoded once, then reused by every question
+         * they ground), by content, up to this many characters of data URL (about as many bytes of heap); the least
+         * recently used go first. Questions whose references are kept need no image from the store. 0 keeps none.
+         */
+        @WithDefault("64M")
+        MemorySize promptImageCacheSize();
+
         /** Retries after a 429 or 5xx answer (so at most this + 1 calls per question); 0 disables retrying. */
         @WithDefault("2")
         int maxRetries();

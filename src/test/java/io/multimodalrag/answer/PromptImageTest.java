@@ -40,6 +40,10 @@ class PromptImageTest {
         PromptImage image = PromptImage.of(original, decoder, 512);
         assertEquals(type, image.mediaType());
         assertArrayEquals(original, payload(image));
+        // Its size comes from its header, and is the decoded picture's.
+        BufferedImage decoded = decoder.decode(original);
+        assertEquals(decoded.getWidth(), image.width());
+        assertEquals(decoded.getHeight(), image.height());
     }
 
     @Test

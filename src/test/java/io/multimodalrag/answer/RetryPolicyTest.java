@@ -21,7 +21,7 @@ class RetryPolicyTest {
         if (retryAfter != null) {
             response.header("Retry-After", retryAfter);
         }
-        return UpstreamException.fromResponse(response.build());
+        return UpstreamFailureClassifier.fromResponse(response.build());
     }
 
     @Test
@@ -30,7 +30,7 @@ class RetryPolicyTest {
             assertEquals(Optional.empty(), policy(0).delayAfter(status(status, null), 1, NONE), "HTTP " + status);
         }
         assertEquals(Optional.empty(), policy(0).delayAfter(
-                UpstreamException.of(new TimeoutException(), Duration.ofSeconds(1), Duration.ofSeconds(1)), 1, NONE));
+                UpstreamFailureClassifier.of(new TimeoutException(), Duration.ofSeconds(1), Duration.ofSeconds(1)), 1, NONE));
         assertEquals(Optional.empty(), policy(0).delayAfter(UpstreamException.malformed("bad", null), 1, NONE));
         assertTrue(policy(0).delayAfter(status(429, null), 1, NONE).isPresent());
         assertTrue(policy(0).delayAfter(status(500, null), 1, NONE).isPresent());

@@ -1,0 +1,93 @@
+package io.multimodalrag.answer;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.multimodalrag.image.ImageDecoder;
+import io.multimodalrag.search.ContentHash;
+import io.multimodalrag.search.KnowledgeBaseEntry;
+import io.multimodalrag.search.SearchHit;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+
+/**
+ * The images of one request: the user's photo, prepared for this question, and each reference's, prepared once per
+ * content and kept in a Caffeine cache weighed in data-URL characters ({@code rag.llm.prompt-image-cache-size}), so
+ * that a question grounded in kept images reads nothing from the store and decodes nothing but what its photo needs.
+ * Concurrent questions needing the same image share one preparation; a failed one is not kept. References are
+ * prepared one after another, so a question holds at most one decoded reference at a time. The work runs on
+ * {@code worker}, never on the caller's thread.
+ */
+final class PromptImages {
+
+    /** The photo's image and the references', in the order of the hits. */
+    record ForRequest(PromptImage photo, List<PromptBuilder.Reference> references) {
+    }
+
+    private final Function<KnowledgeBaseEntry, byte[]> storedImage;
+    private final ImageDecoder decoder;
+    private final int maxSide;
+    private final Executor worker;
+    /** Null when {@code rag.llm.prompt-image-cache-size} is 0. */
+    private final AsyncCache<String, PromptImage> prepared;
+
+    /**
+     * @param storedImage an entry's image bytes, from its store (blocking)
+     * @param maxSide     {@code rag.llm.image-max-side}
+     * @param cacheChars  {@code rag.llm.prompt-image-cache-size}: the most data-URL characters kept
+     */
+    PromptImages(Function<KnowledgeBaseEntry, byte[]> storedImage, ImageDecoder decoder, int maxSide, long cacheChars,
+            Executor worker) {
+        if (cacheChars < 0) {
+            throw new IllegalArgumentException("rag.llm.prompt-image-cache-size must not be negative but was "
+                    + cacheChars + "; the default is 64M, 0 keeps no image");
+        }
+        this.storedImage = storedImage;
+        this.decoder = decoder;
+        this.maxSide = maxSide;
+        this.worker = worker;
+        // Caffeine evicts after the fact, on another thread: with no room at all, nothing is put in.
+        this.prepared = cacheChars == 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(cacheChars)
+                .weigher((String hash, PromptImage image) -> image.dataUrl().length())
+                .buildAsync();
+    }
+
+    /**
+     * The images for a question about {@code photo} grounded in {@code hits}. A reference that is the photo itself
+     * (the same content) is named in the prompt, its image not prepared or sent a second time.
+     */
+    Uni<ForRequest> forRequest(byte[] photo, List<SearchHit> hits) {
+        return Uni.createFrom().item(() -> PromptImage.of(photo, decoder, maxSide)).runSubscriptionOn(worker)
+                .chain(photoImage -> {
+                    String photoHash = ContentHash.contentHash(photo);
+                    return Multi.createFrom().iterable(hits)
+                            .onItem().transformToUniAndConcatenate(hit -> hit.entry().contentHash().equals(photoHash)
+                                    ? Uni.createFrom().item(PromptBuilder.Reference.thePhotoItself(hit))
+                                    : reference(hit.entry()).map(image -> new PromptBuilder.Reference(hit, image)))
+                            .collect().asList()
+                            .map(references -> new ForRequest(photoImage, references));
+                });
+    }
+
+    /** The entry's image, from the cache or read and prepared now. */
+    private Uni<PromptImage> reference(KnowledgeBaseEntry entry) {
+        if (prepared == null) {
+            return Uni.createFrom().item(() -> prepare(entry)).runSubscriptionOn(worker);
+        }
+        return Uni.createFrom().deferred(() -> {
+            CompletableFuture<PromptImage> image = prepared.get(entry.contentHash(),
+                    (hash, cacheExecutor) -> CompletableFuture.supplyAsync(() -> prepare(entry), worker));
+            // Caffeine drops a failed one too, but later: the next question must not be given the same failure.
+            return Uni.createFrom().completionStage(image)
+                    .onFailure().invoke(() -> prepared.asMap().remove(entry.contentHash(), image));
+        });
+    }
+
+    private PromptImage prepare(KnowledgeBaseEntry entry) {
+        return PromptImage.of(storedImage.apply(entry), decoder, maxSide);
+    }
+}

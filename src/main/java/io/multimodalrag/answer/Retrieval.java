@@ -1,0 +1,35 @@
+package io.multimodalrag.answer;
+
+import io.multimodalrag.clip.ImageEncoder;
+import io.multimodalrag.search.KnowledgeBase;
+import io.multimodalrag.search.SearchHit;
+import io.smallrye.mutiny.Uni;
+import java.util.List;
+
+/**
+ * The knowledge-base images a question is grounded in: the photo embedded, the most similar entries found, and
+ * none refused when {@code rag.ask.require-match} says a question needs one.
+ */
+final class Retrieval {
+
+    private final ImageEncoder encoder;
+    private final KnowledgeBase knowledgeBase;
+    private final boolean requireMatch;
+
+    Retrieval(ImageEncoder encoder, KnowledgeBase knowledgeBase, boolean requireMatch) {
+        this.encoder = encoder;
+        this.knowledgeBase = knowledgeBase;
+        this.requireMatch = requireMatch;
+    }
+
+    /** The best {@code k} entries scoring at least {@code minScore}, best first. */
+    Uni<List<SearchHit>> references(byte[] photo, int k, float minScore) {
+        return encoder.encode(photo).map(vector -> {
+            List<SearchHit> hits = knowledgeBase.search(vector, k, minScore);
+            if (hits.isEmpty() && requireMatch) {
+                throw new NoReferenceFoundException(minScore);
+            }
+            return hits;
+        });
+    }
+}
