@@ -1,6 +1,5 @@
 package io.multimodalrag.answer;
 
-import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.search.KnowledgeBase;
@@ -39,15 +38,14 @@ public class AnswerService {
     private final Duration totalTimeout;
     private final int maxAnswerLength;
 
-    public AnswerService(@RestClient VisionChatClient client, ImageEncoder encoder, KnowledgeBase knowledgeBase,
-            RagConfig config) {
+    public AnswerService(@RestClient VisionChatClient client, KnowledgeBase knowledgeBase, RagConfig config) {
         RagConfig.Llm llm = config.llm();
         if (llm.imageMaxSide() < 16) {
             throw new IllegalArgumentException("rag.llm.image-max-side must be at least 16 pixels but was "
                     + llm.imageMaxSide() + "; the default is 1024");
         }
         this.knowledgeBase = knowledgeBase;
-        this.retrieval = new Retrieval(encoder, knowledgeBase, config.ask().requireMatch());
+        this.retrieval = new Retrieval(knowledgeBase, config.ask().requireMatch());
         this.images = new PromptImages(knowledgeBase::imageBytes, new ImageDecoder(config.image().maxPixels()),
                 llm.imageMaxSide(), llm.promptImageCacheSize().asLongValue(), Infrastructure.getDefaultWorkerPool());
         this.prompts = new PromptBuilder(llm.model(), llm.maxTokens(), llm.temperature());

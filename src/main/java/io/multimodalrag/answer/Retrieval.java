@@ -1,6 +1,5 @@
 package io.multimodalrag.answer;
 
-import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
 import io.smallrye.mutiny.Uni;
@@ -12,20 +11,17 @@ import java.util.List;
  */
 final class Retrieval {
 
-    private final ImageEncoder encoder;
     private final KnowledgeBase knowledgeBase;
     private final boolean requireMatch;
 
-    Retrieval(ImageEncoder encoder, KnowledgeBase knowledgeBase, boolean requireMatch) {
-        this.encoder = encoder;
+    Retrieval(KnowledgeBase knowledgeBase, boolean requireMatch) {
         this.knowledgeBase = knowledgeBase;
         this.requireMatch = requireMatch;
     }
 
     /** The best {@code k} entries scoring at least {@code minScore}, best first. */
     Uni<List<SearchHit>> references(byte[] photo, int k, float minScore) {
-        return encoder.encode(photo).map(vector -> {
-            List<SearchHit> hits = knowledgeBase.search(vector, k, minScore);
+        return knowledgeBase.searchImage(photo, k, minScore).map(hits -> {
             if (hits.isEmpty() && requireMatch) {
                 throw new NoReferenceFoundException(minScore);
             }

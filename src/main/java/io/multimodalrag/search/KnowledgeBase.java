@@ -130,6 +130,17 @@ public class KnowledgeBase {
     }
 
     /**
+     * The {@code k} entries most similar to {@code image}: checked to be loaded before anything is embedded, then the
+     * image embedded on the worker pool and searched, best first.
+     *
+     * @throws KnowledgeBaseUnavailableException while the knowledge base is not loaded
+     */
+    public Uni<List<SearchHit>> searchImage(byte[] image, int k, float minScore) {
+        requireLoaded();
+        return encoder.encode(image).map(vector -> search(vector, k, minScore));
+    }
+
+    /**
      * The {@code k} entries most similar to {@code query} (a unit vector), best first.
      *
      * @throws KnowledgeBaseUnavailableException while the knowledge base is not loaded: no matches then would be a lie
