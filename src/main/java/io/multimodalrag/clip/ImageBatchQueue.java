@@ -1,6 +1,5 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -25,9 +24,8 @@ import org.jboss.logging.Logger;
  * queue ({@code queueSize}, beyond which they are rejected at once).
  *
  * <p>An image admitted while nothing else is prepared, queued or run (a lone request: concurrency 1) is prepared
- * with the worker pool as its {@link RangeSplit} helper, so that the otherwise idle cores share its colour
- * conversion and resize; under load each image is prepared on one thread, and the pool's threads work on
- * different images.
+ * with the worker pool as its {@link RangeSplit} helper, so that the otherwise idle cores share its resize; under
+ * load each image is prepared on one thread, and the pool's threads work on different images.
  *
  * <p>An image that cannot be read or decoded fails only its own request; its slot is dropped from
  * the batch. A slow image delays its group-mates (the group runs when its last image is ready) but

@@ -17,7 +17,6 @@ import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 
@@ -68,11 +67,6 @@ public final class ImageDecoder {
         return mayCarryExif && ExifOrientation.read(bytes) != ExifOrientation.NORMAL;
     }
 
-    /** How JPEG colour is converted here (Vector API or scalar, and why), for the start-up log. */
-    public static String jpegColourConversion() {
-        return JpegRasterConverter.CONVERTER.description();
-    }
-
     /**
      * Decodes {@code bytes} into an upright, opaque {@code TYPE_INT_RGB} image.
      *
@@ -90,59 +84,12 @@ public final class ImageDecoder {
      * returned turned, in an array of its own.
      */
     public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels) {
-        return decode(bytes, pixels, RangeSplit.SEQUENTIAL);
-    }
-
-    /**
-     * As {@link #decode(byte[], IntFunction)}, offering half of a JPEG's colour conversion to {@code helper}
-     * ({@link RangeSplit}): the encoder passes its worker pool for an image decoded while nothing else is.
-     */
-    public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels, Executor helper) {
         if (bytes == null || bytes.length == 0) {
             throw new ImageDecodingException(Reason.EMPTY,
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
-        return guarded(format, () -> decodeSupported(bytes, format, pixels, helper));
-    }
-
-    /**
-     * Decodes a sequential YCbCr JPEG without EXIF rotation (what cameras, phones and image tools write by default)
-     * into {@code receiver} while libjpeg is still decoding: each batch of finished rows of the receiver's region is
-     * handed over as packed RGB, by {@code helper} when one is given (it follows libjpeg a few rows behind), else by
-     * this thread ({@link JpegRowStream}). The rows have the pixels that {@link #decode(byte[])} gives.
-     *
-     * @return false, having decoded nothing and called nothing, for every other image (other formats, progressive,
-     *         CMYK or grey JPEGs, rotated ones, damaged ones): decode those with {@link #decode}, which also says what
-     *         is wrong with a damaged one
-     * @throws ImageDecodingException when the JPEG turns out to be corrupt, truncated or too large while decoding
-     */
-    public boolean decodeRows(byte[] bytes, RowReceiver receiver, Executor helper) {
-        if (bytes == null || ImageFormat.sniff(bytes).orElse(null) != ImageFormat.JPEG) {
-            return false;
-        }
-        // Every step on the bytes inside the guard: whatever the file holds, the answer is a decoding problem, a 4xx.
-        return guarded(ImageFormat.JPEG, () -> {
-            JpegStructure jpeg = JpegStructure.scan(bytes);
-            if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes, jpeg) != ExifOrientation.NORMAL) {
-                return false;
-            }
-            return streamRows(bytes, receiver, helper);
-        });
-    }
-
-    private boolean streamRows(byte[] bytes, RowReceiver receiver, Executor helper) throws IOException {
-        ImageReader reader = JpegRowStream.newReader();
-        if (reader == null) {
-            return false;
-        }
-        return readWith(reader, bytes, ImageFormat.JPEG, (width, height) -> {
-            if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
-                return false; // beyond one array; decode() says what to do about it
-            }
-            JpegRowStream.decode(reader, width, height, receiver, helper);
-            return true;
-        });
+        return guarded(format, () -> decodeSupported(bytes, format, pixels));
     }
 
     /** Runs a decoding step, turning whatever the readers throw into an {@link ImageDecodingException}. */
@@ -167,7 +114,7 @@ public final class ImageDecoder {
         T run() throws IOException;
     }
 
-    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels, Executor helper)
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels)
             throws IOException {
         JpegStructure jpeg = null;
         GifLayout gif = null;
@@ -188,7 +135,7 @@ public final class ImageDecoder {
                 // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels, helper);
+        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
         if (!mayCarryExif) {
@@ -199,16 +146,20 @@ public final class ImageDecoder {
     }
 
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,
-                               IntFunction<int[]> pixels, Executor helper) throws IOException {
-        ImageReader reader = readerFor(format);
+                               IntFunction<int[]> pixels) throws IOException {
+        ImageReader libjpeg = jpeg != null && jpeg.libjpegRgb() ? JpegRasterConverter.newJdkReader() : null;
+        ImageReader reader = libjpeg != null ? libjpeg : readerFor(format);
         BufferedImage rgb = readWith(reader, bytes, format, (width, height) -> {
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
             }
+            if (libjpeg != null) {
+                return JpegRasterConverter.readRgb(libjpeg, width, height, pixels);
+            }
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
+                return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels);
             }
             BufferedImage decoded = reader.read(0, null);
             return OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);
