@@ -198,7 +198,7 @@ public class ImageEncoder {
         if (good.isEmpty()) {
             return items;
         }
-        FloatBuffer input = compact(batch, good, floatsPerImage);
+        FloatBuffer input = ImageBatchQueue.compact(batch, floatsPerImage, good);
         float[][] embeddings = embed(model, input, good.size());
         for (int j = 0; j < good.size(); j++) {
             items.set(good.get(j), BatchItem.of(embeddings[j]));
@@ -224,18 +224,6 @@ public class ImageEncoder {
         } catch (CompletionException e) {
             return "could not be processed: " + e.getCause().getMessage();
         }
-    }
-
-    /** Moves the successfully prepared images to the front of the buffer so that they form one batch. */
-    private static FloatBuffer compact(FloatBuffer batch, List<Integer> good, int floatsPerImage) {
-        for (int j = 0; j < good.size(); j++) {
-            int from = good.get(j);
-            if (from != j) {
-                FloatBuffer source = batch.duplicate().position(from * floatsPerImage).limit((from + 1) * floatsPerImage);
-                batch.duplicate().position(j * floatsPerImage).put(source);
-            }
-        }
-        return batch.duplicate().position(0).limit(good.size() * floatsPerImage).slice();
     }
 
     private ClipPreprocessor preprocessorFor(ClipModel model) {
