@@ -1,5 +1,6 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,4 +1,4 @@
-package io.multimodalrag.clip;
+package io.multimodalrag.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

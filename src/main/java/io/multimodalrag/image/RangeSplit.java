@@ -1,4 +1,4 @@
-package io.multimodalrag.clip;
+package io.multimodalrag.image;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
