@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.IntFunction;
 
 /**
  * Time of the two stages before the vision tower, as ImageEncoder spends it, one image after another, over the given
@@ -19,10 +20,11 @@ import java.util.concurrent.Executors;
  *   <li>{@code alone} (default): on one thread, as under load;</li>
  *   <li>{@code lone}: with a second thread as helper, as a lone request on an idle service gets it (wall time).</li>
  * </ul>
- * A build that has ImageDecoder.decodeRows streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass (decode
- * then counts the resize that overlaps it, preprocess what is left); other images, and builds without it, go through
- * ImageDecoder.decode and ClipPreprocessor.preprocess (224 × 224). Found by reflection, so that the same source runs
- * against any build of the service.
+ * Images go through ImageDecoder.decode (into a reused pixel array, as the encoder's workers decode) and
+ * ClipPreprocessor.preprocess (224 × 224), the helper taking half of the resize in {@code lone}. A build that has
+ * ImageDecoder.decodeRows streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass instead, as its ImageEncoder
+ * does (decode then counts the resize that overlaps it, preprocess what is left); found by reflection, so that the
+ * same source runs against any build of the service.
  *
  *   java -cp CLASSES:LIBS [--add-modules=jdk.incubator.vector] bench/encode/PipelineStages.java WARMUP ROUNDS [alone|lone] IMAGE...
  *
@@ -52,7 +54,9 @@ public final class PipelineStages {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         Streaming streaming = Streaming.find();
         // As ImageEncoder: the pool for a lone image, else RangeSplit.SEQUENTIAL (no helper at all).
-        Executor helper = lone ? pool : streaming != null ? streaming.sequential : Runnable::run;
+        Executor helper = lone ? pool : sequential();
+        int[][] reused = {new int[0]};
+        IntFunction<int[]> pixels = length -> reused[0].length >= length ? reused[0] : (reused[0] = new int[length]);
         long[] decode = new long[2];
         long[] preprocess = new long[2];
         int[] count = new int[2];
@@ -67,13 +71,9 @@ public final class PipelineStages {
                     t1 = System.nanoTime();
                     streaming.finish.invoke(rows);
                 } else {
-                    BufferedImage image = lone ? decoder.decode(images.get(i), int[]::new, helper) : decoder.decode(images.get(i));
+                    BufferedImage image = decoder.decode(images.get(i), pixels);
                     t1 = System.nanoTime();
-                    if (lone) {
-                        preprocessor.preprocess(image, tensor.clear(), helper);
-                    } else {
-                        preprocessor.preprocess(image, tensor.clear());
-                    }
+                    preprocessor.preprocess(image, tensor.clear(), helper);
                 }
                 long t2 = System.nanoTime();
                 if (round >= warmup) {
@@ -95,16 +95,23 @@ public final class PipelineStages {
                 decode[1] / 1e6 / Math.max(1, count[1]), preprocess[1] / 1e6 / Math.max(1, count[1]));
     }
 
-    /** ClipPreprocessor.rowPass, ImageDecoder.decodeRows, RowPass.finish and RangeSplit.SEQUENTIAL, where the build has them. */
-    private record Streaming(Method rowPass, Method decodeRows, Method finish, Executor sequential) {
+    /** RangeSplit.SEQUENTIAL where the build has it (the resize and the row stream treat it as "no helper"). */
+    private static Executor sequential() {
+        try {
+            return (Executor) Class.forName("io.multimodalrag.image.RangeSplit").getField("SEQUENTIAL").get(null);
+        } catch (ReflectiveOperationException e) {
+            return Runnable::run;
+        }
+    }
+
+    /** ClipPreprocessor.rowPass, ImageDecoder.decodeRows and RowPass.finish, where the build has them. */
+    private record Streaming(Method rowPass, Method decodeRows, Method finish) {
         static Streaming find() {
             try {
                 Method rowPass = ClipPreprocessor.class.getMethod("rowPass", FloatBuffer.class);
                 Class<?> receiver = Class.forName("io.multimodalrag.image.RowReceiver");
                 Method decodeRows = ImageDecoder.class.getMethod("decodeRows", byte[].class, receiver, Executor.class);
-                Executor sequential = (Executor) Class.forName("io.multimodalrag.image.RangeSplit").getField("SEQUENTIAL")
-                        .get(null);
-                return new Streaming(rowPass, decodeRows, rowPass.getReturnType().getMethod("finish"), sequential);
+                return new Streaming(rowPass, decodeRows, rowPass.getReturnType().getMethod("finish"));
             } catch (ReflectiveOperationException e) {
                 return null;
             }

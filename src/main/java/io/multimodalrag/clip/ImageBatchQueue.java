@@ -25,9 +25,8 @@ import org.jboss.logging.Logger;
  * queue ({@code queueSize}, beyond which they are rejected at once).
  *
  * <p>An image admitted while nothing else is prepared, queued or run (a lone request: concurrency 1) is prepared
- * with the worker pool as its {@link RangeSplit} helper, so that the otherwise idle cores share its colour
- * conversion and resize; under load each image is prepared on one thread, and the pool's threads work on
- * different images.
+ * with the worker pool as its {@link RangeSplit} helper, so that the otherwise idle cores share its resize; under
+ * load each image is prepared on one thread, and the pool's threads work on different images.
  *
  * <p>An image that cannot be read or decoded fails only its own request; its slot is dropped from
  * the batch. A slow image delays its group-mates (the group runs when its last image is ready) but
@@ -201,18 +200,12 @@ final class ImageBatchQueue implements AutoCloseable {
     /** Runs the prepared images of a sealed group as one batch and completes its requests. */
     private void run(Group group) {
         List<Request> good = new ArrayList<>(group.members.size());
-        for (int from = 0; from < group.members.size(); from++) {
-            Request request = group.members.get(from);
+        List<Integer> goodSlots = new ArrayList<>(group.members.size());
+        for (int slot = 0; slot < group.members.size(); slot++) {
+            Request request = group.members.get(slot);
             if (request.failure == null) {
-                // Moves a slot forward over failed ones so that the good images form one batch
-                // (a copy only when some image of the group failed).
-                int to = good.size();
-                if (from != to) {
-                    FloatBuffer source = group.pixels.duplicate().position(from * floatsPerImage)
-                            .limit((from + 1) * floatsPerImage);
-                    group.pixels.duplicate().position(to * floatsPerImage).put(source);
-                }
                 good.add(request);
+                goodSlots.add(slot);
             } else {
                 finish(request.result, null, request.failure);
             }
@@ -226,8 +219,7 @@ final class ImageBatchQueue implements AutoCloseable {
         }
         float[][] embeddings;
         try {
-            embeddings = inference.embed(group.pixels.duplicate().position(0).limit(good.size() * floatsPerImage).slice(),
-                    good.size());
+            embeddings = inference.embed(compact(group.pixels, floatsPerImage, goodSlots), good.size());
         } catch (RuntimeException | Error e) {
             LOG.warnf("the vision tower failed on a batch of %d image(s): %s", good.size(), e.getMessage());
             ranToEnd();
@@ -239,6 +231,21 @@ final class ImageBatchQueue implements AutoCloseable {
         for (int i = 0; i < good.size(); i++) {
             finish(good.get(i).result, embeddings[i], null);
         }
+    }
+
+    /**
+     * Moves the images in {@code slots} (ascending) of {@code batch} to its front, one after another, so that they
+     * form one batch, and returns that batch: a copy only for a slot behind a dropped one (an image that failed).
+     */
+    static FloatBuffer compact(FloatBuffer batch, int floatsPerImage, List<Integer> slots) {
+        for (int to = 0; to < slots.size(); to++) {
+            int from = slots.get(to);
+            if (from != to) {
+                FloatBuffer source = batch.duplicate().position(from * floatsPerImage).limit((from + 1) * floatsPerImage);
+                batch.duplicate().position(to * floatsPerImage).put(source);
+            }
+        }
+        return batch.duplicate().position(0).limit(slots.size() * floatsPerImage).slice();
     }
 
     private void ranToEnd() {

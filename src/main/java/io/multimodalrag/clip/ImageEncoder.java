@@ -126,8 +126,7 @@ public class ImageEncoder {
      * Decodes and preprocesses one image into {@code slot}, timing each stage. A sequential YCbCr JPEG (most photos)
      * is resized row by row while libjpeg decodes ({@link ImageDecoder#decodeRows}), its rows handed over by
      * {@code helper} when there is one; other images are decoded whole, into this thread's reusable array for a
-     * JPEG, and then preprocessed, {@code helper} taking halves of the colour conversion and the resize
-     * ({@link RangeSplit}).
+     * JPEG, and then preprocessed, {@code helper} taking half of the resize ({@link RangeSplit}).
      */
     private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
         long start = System.nanoTime();
@@ -141,7 +140,7 @@ public class ImageEncoder {
             preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
             return;
         }
-        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast, helper);
+        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
         long decoded = System.nanoTime();
         decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
         pre.preprocess(image, slot, helper);
@@ -221,7 +220,7 @@ public class ImageEncoder {
         if (good.isEmpty()) {
             return items;
         }
-        FloatBuffer input = compact(batch, good, floatsPerImage);
+        FloatBuffer input = ImageBatchQueue.compact(batch, floatsPerImage, good);
         float[][] embeddings = embed(model, input, good.size());
         for (int j = 0; j < good.size(); j++) {
             items.set(good.get(j), BatchItem.of(embeddings[j]));
@@ -247,18 +246,6 @@ public class ImageEncoder {
         } catch (CompletionException e) {
             return "could not be processed: " + e.getCause().getMessage();
         }
-    }
-
-    /** Moves the successfully prepared images to the front of the buffer so that they form one batch. */
-    private static FloatBuffer compact(FloatBuffer batch, List<Integer> good, int floatsPerImage) {
-        for (int j = 0; j < good.size(); j++) {
-            int from = good.get(j);
-            if (from != j) {
-                FloatBuffer source = batch.duplicate().position(from * floatsPerImage).limit((from + 1) * floatsPerImage);
-                batch.duplicate().position(j * floatsPerImage).put(source);
-            }
-        }
-        return batch.duplicate().position(0).limit(good.size() * floatsPerImage).slice();
     }
 
     private ClipPreprocessor preprocessorFor(ClipModel model) {

@@ -1,7 +1,6 @@
 package io.multimodalrag.clip;
 
 import io.multimodalrag.config.RagConfig;
-import io.multimodalrag.image.ImageDecoder;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -51,8 +50,7 @@ public class ModelLoader {
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
                             ? "present (vocabulary: " + model.tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
-            LOG.infof("image preprocessing: resampling kernel %s; JPEG colour conversion %s",
-                    ResampleKernel.fastestAvailable().description(), ImageDecoder.jpegColourConversion());
+            LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
         } catch (ModelUnavailableException | ModelDownloadException e) {
             fail(e.getMessage());
         } catch (RuntimeException | LinkageError e) {

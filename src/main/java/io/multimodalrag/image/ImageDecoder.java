@@ -68,11 +68,6 @@ public final class ImageDecoder {
         return mayCarryExif && ExifOrientation.read(bytes) != ExifOrientation.NORMAL;
     }
 
-    /** How JPEG colour is converted here (Vector API or scalar, and why), for the start-up log. */
-    public static String jpegColourConversion() {
-        return JpegRasterConverter.CONVERTER.description();
-    }
-
     /**
      * Decodes {@code bytes} into an upright, opaque {@code TYPE_INT_RGB} image.
      *
@@ -90,20 +85,12 @@ public final class ImageDecoder {
      * returned turned, in an array of its own.
      */
     public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels) {
-        return decode(bytes, pixels, RangeSplit.SEQUENTIAL);
-    }
-
-    /**
-     * As {@link #decode(byte[], IntFunction)}, offering half of a JPEG's colour conversion to {@code helper}
-     * ({@link RangeSplit}): the encoder passes its worker pool for an image decoded while nothing else is.
-     */
-    public BufferedImage decode(byte[] bytes, IntFunction<int[]> pixels, Executor helper) {
         if (bytes == null || bytes.length == 0) {
             throw new ImageDecodingException(Reason.EMPTY,
                     "the upload is empty; attach the picture's file (" + ImageFormat.SUPPORTED_LIST + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
-        return guarded(format, () -> decodeSupported(bytes, format, pixels, helper));
+        return guarded(format, () -> decodeSupported(bytes, format, pixels));
     }
 
     /**
@@ -132,7 +119,7 @@ public final class ImageDecoder {
     }
 
     private boolean streamRows(byte[] bytes, RowReceiver receiver, Executor helper) throws IOException {
-        ImageReader reader = JpegRowStream.newReader();
+        ImageReader reader = JpegRasterConverter.newJdkReader();
         if (reader == null) {
             return false;
         }
@@ -167,7 +154,7 @@ public final class ImageDecoder {
         T run() throws IOException;
     }
 
-    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels, Executor helper)
+    private BufferedImage decodeSupported(byte[] bytes, ImageFormat format, IntFunction<int[]> pixels)
             throws IOException {
         JpegStructure jpeg = null;
         GifLayout gif = null;
@@ -188,7 +175,7 @@ public final class ImageDecoder {
                 // BMP has no cheap whole-file check; its reader fails on damaged data.
             }
         }
-        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels, helper);
+        BufferedImage rgb = read(bytes, format, jpeg, gif, pixels);
         // Pillow honours EXIF in JPEG, PNG (eXIf) and WebP; GIF and BMP carry none.
         boolean mayCarryExif = format == ImageFormat.JPEG || format == ImageFormat.PNG || format == ImageFormat.WEBP;
         if (!mayCarryExif) {
@@ -199,16 +186,20 @@ public final class ImageDecoder {
     }
 
     private BufferedImage read(byte[] bytes, ImageFormat format, JpegStructure jpeg, GifLayout gif,
-                               IntFunction<int[]> pixels, Executor helper) throws IOException {
-        ImageReader reader = readerFor(format);
+                               IntFunction<int[]> pixels) throws IOException {
+        ImageReader libjpeg = jpeg != null && jpeg.libjpegRgb() ? JpegRasterConverter.newJdkReader() : null;
+        ImageReader reader = libjpeg != null ? libjpeg : readerFor(format);
         BufferedImage rgb = readWith(reader, bytes, format, (width, height) -> {
             if (gif != null) {
                 checkPixelCount(gif.canvasWidth(), gif.canvasHeight());
             }
+            if (libjpeg != null) {
+                return JpegRasterConverter.readRgb(libjpeg, width, height, pixels);
+            }
             if (jpeg != null) {
                 // Raw component samples, converted like libjpeg + Pillow rather than by ImageIO's colour management.
                 Raster raster = reader.readRaster(0, null);
-                return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels, helper);
+                return JpegRasterConverter.toRgb(raster, jpeg.colorSpace(), pixels);
             }
             BufferedImage decoded = reader.read(0, null);
             return OpaqueRgbConverter.convert(gif != null ? gif.placeOnCanvas(decoded) : decoded);

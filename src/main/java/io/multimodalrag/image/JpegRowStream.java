@@ -10,31 +10,25 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
-import java.util.Iterator;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import javax.imageio.IIOException;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.event.IIOReadUpdateListener;
-import javax.imageio.spi.IIORegistry;
-import javax.imageio.spi.ImageReaderSpi;
 
 /**
  * Decodes a sequential YCbCr JPEG ({@link JpegStructure#streamable()}) with the JDK's libjpeg reader and hands its
  * rows to a {@link RowReceiver} while libjpeg decodes the next ones.
  *
  * <p>The JDK's reader is used directly (TwelveMonkeys' wraps it and would make its own colour decisions). libjpeg
- * converts YCbCr to RGB itself here (its SIMD code, the same fixed-point tables that {@link JpegRasterConverter}
- * copies, so the same values as Pillow) into an interleaved RGB buffer in the file's own colour space (its embedded
+ * converts YCbCr to RGB itself here (as in {@link JpegRasterConverter#readRgb}: the same fixed-point tables as
+ * Pillow's libjpeg) into an interleaved RGB buffer in the file's own colour space (its embedded
  * ICC profile's, else sRGB), the one destination the reader does not convert into: ImageIO's colour management stays
  * out exactly as with {@code readRaster}. The reader reports each finished row to an update listener; rows of the
- * receiver's region are packed to {@code 0xRRGGBB} ({@link RgbPacker}) a few at a time ({@value #CHUNK_ROWS}) and
+ * receiver's region are packed to {@code 0xRRGGBB} ({@link JpegRasterConverter#packRgb}) a few at a time ({@value #CHUNK_ROWS}) and
  * handed over:
  * <ul>
  *   <li>with a helper executor (a lone image on an idle pool), by the helper thread, which follows libjpeg a few rows
@@ -52,25 +46,9 @@ final class JpegRowStream {
     static final int CHUNK_ROWS = 8;
     /** The RGB buffer kept per thread, in bytes (2 megapixels); a larger picture gets a buffer of its own. */
     private static final int MAX_KEPT_BYTES = 6 << 20;
-    private static final String JDK_READER = "com.sun.imageio.plugins.jpeg.JPEGImageReader";
-    private static final RgbPacker PACKER = RgbPacker.fastestAvailable();
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[0]);
-    /** The provider of the JDK's own JPEG reader (libjpeg), empty on a JVM without it; null until looked up. */
-    private static volatile Optional<ImageReaderSpi> jdkProvider;
 
     private JpegRowStream() {
-    }
-
-    /** A new JDK JPEG reader, or null where the JVM has none (then the caller decodes the ordinary way). */
-    static ImageReader newReader() throws IOException {
-        Optional<ImageReaderSpi> provider = jdkProvider;
-        if (provider == null) {
-            Iterator<ImageReaderSpi> providers = IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class,
-                    spi -> JDK_READER.equals(((ImageReaderSpi) spi).getPluginClassName()), false);
-            provider = providers.hasNext() ? Optional.of(providers.next()) : Optional.empty();
-            jdkProvider = provider;
-        }
-        return provider.isPresent() ? provider.get().createReaderInstance() : null;
     }
 
     /**
@@ -79,7 +57,7 @@ final class JpegRowStream {
      */
     static void decode(ImageReader reader, int width, int height, RowReceiver receiver, Executor helper)
             throws IOException {
-        ColorSpace own = ownColorSpace(reader);
+        ColorSpace own = JpegRasterConverter.ownColorSpace(reader);
         RowReceiver.Region region = receiver.begin(width, height);
         if (region.firstRow() < 0 || region.endRow() > height || region.firstRow() >= region.endRow()
                 || region.firstColumn() < 0 || region.endColumn() > width || region.firstColumn() >= region.endColumn()) {
@@ -108,29 +86,6 @@ final class JpegRowStream {
             throw e;
         }
         rows.finish();
-    }
-
-    /**
-     * The colour space the reader uses for the file's own RGB: its embedded ICC profile's when it has a usable one,
-     * else sRGB. A destination in that colour space is one the reader does not convert into (it would run a
-     * {@code ColorConvertOp} from the profile to any other), so the pixels stay libjpeg's, as Pillow's do.
-     */
-    private static ColorSpace ownColorSpace(ImageReader reader) throws IOException {
-        ColorSpace srgb = null;
-        for (Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0); types.hasNext(); ) {
-            ColorSpace space = types.next().getColorModel().getColorSpace();
-            if (space.getType() != ColorSpace.TYPE_RGB || space.getNumComponents() != 3) {
-                continue;
-            }
-            if (!space.isCS_sRGB()) {
-                return space; // the ICC profile's
-            }
-            srgb = space;
-        }
-        if (srgb == null) {
-            throw new IIOException("the reader offers no RGB image type for a YCbCr JPEG");
-        }
-        return srgb;
     }
 
     /**
@@ -244,7 +199,7 @@ final class JpegRowStream {
             int first = region.firstColumn();
             int count = region.endColumn() - first;
             for (int y = from; y < to; y++) {
-                PACKER.pack(rgb, y * width + first, count, pixels, (y - from) * width + first);
+                JpegRasterConverter.packRgb(rgb, y * width + first, count, pixels, (y - from) * width + first);
             }
         }
 

@@ -6,15 +6,20 @@ package io.multimodalrag.image;
  *
  * @param colorSpace the colour space of the stored components, by libjpeg's rules
  * @param complete   true when a scan starts and an EOI marker follows it; false for a truncated file
- * @param streamable true for the common photo: sequential (baseline or extended, Huffman, 8-bit) YCbCr that every
- *                   decoder recognises as such (a JFIF marker, an Adobe marker saying YCbCr, or component ids 1, 2, 3
- *                   and no Adobe marker). libjpeg then delivers each row once and finally, top to bottom, so the rows
- *                   can be used while later ones are decoded ({@link JpegRowStream}).
+ * @param libjpegRgb true when the JDK's reader reads the colours as libjpeg (and so Pillow) does and may let libjpeg
+ *                   convert them to RGB: grey, or YCbCr that every decoder recognises as such (an Adobe marker saying
+ *                   YCbCr, or a JFIF marker or component ids 1, 2, 3 without an Adobe marker). The JDK overrides
+ *                   libjpeg's guess elsewhere (an Adobe marker saying RGB, other component ids with equal sampling)
+ *                   and those go through {@link JpegRasterConverter}'s own conversion.
+ * @param streamable libjpegRgb YCbCr, sequential (baseline or extended, Huffman, 8-bit): the common photo. libjpeg then
+ *                   delivers each row once and finally, top to bottom, so the rows can be used while later ones are
+ *                   decoded ({@link JpegRowStream}).
  * @param exifStart  where the TIFF structure of the first APP1 "Exif" segment before the first scan begins (after its
  *                   "Exif\0\0"), the block Pillow reads the orientation from; -1 when there is none
  * @param exifEnd    where that segment ends; -1 when there is none
  */
-record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable, int exifStart, int exifEnd) {
+record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb, boolean streamable, int exifStart,
+                     int exifEnd) {
 
     /** libjpeg's {@code jpeg_color_space} guesses (jdapimin.c {@code default_decompress_parms}). */
     enum ColorSpace {
@@ -90,11 +95,12 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean streamable
         // Entropy-coded data escapes every 0xFF, so an FF D9 after the first scan can only be the real EOI.
         boolean complete = scanStart >= 0 && lastEndOfImage(bytes) > scanStart;
         ColorSpace colorSpace = colorSpace(components, componentIds, jfif, adobeTransform);
-        boolean plainYCbCr = jfif || adobeTransform == 1
-                || adobeTransform < 0 && componentIds[0] == 1 && componentIds[1] == 2 && componentIds[2] == 3;
-        boolean streamable = colorSpace == ColorSpace.YCBCR && plainYCbCr && precision == 8
+        boolean plainYCbCr = adobeTransform == 1
+                || adobeTransform < 0 && (jfif || componentIds[0] == 1 && componentIds[1] == 2 && componentIds[2] == 3);
+        boolean libjpegRgb = colorSpace == ColorSpace.GREY || colorSpace == ColorSpace.YCBCR && plainYCbCr;
+        boolean streamable = libjpegRgb && colorSpace == ColorSpace.YCBCR && precision == 8
                 && (frameMarker == SOF0 || frameMarker == SOF1);
-        return new JpegStructure(colorSpace, complete, streamable, exifStart, exifEnd);
+        return new JpegStructure(colorSpace, complete, libjpegRgb, streamable, exifStart, exifEnd);
     }
 
     private static ColorSpace colorSpace(int components, int[] ids, boolean jfif, int adobeTransform) {

@@ -1,5 +1,6 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.testing.TestResources;
@@ -18,7 +19,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -235,6 +240,56 @@ class ClipPreprocessorTest {
 
         IllegalArgumentException full = assertThrows(IllegalArgumentException.class, () -> small.preprocess(first, batch));
         assertTrue(full.getMessage().contains(String.valueOf(length)), full.getMessage());
+    }
+
+    /**
+     * With a helper taking half of the resize (a lone image), one that never starts, or none, the tensor is the
+     * one-thread tensor, written at the batch slot's position and nowhere else: photos, and sizes that skip one resize
+     * pass, upscale, or are a single pixel.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("helperCases")
+    void aHelperChangesNoValue(String source) {
+        BufferedImage image = source.startsWith("made:") ? madeImage(source.substring(5)) : decoder.decode(TestResources.bytes(source));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (ClipPreprocessor pre : new ClipPreprocessor[] {preprocessor, scalarPreprocessor}) {
+                float[] expected = pre.preprocess(image);
+                for (Executor helper : new Executor[] {pool, RangeSplit.SEQUENTIAL, command -> { }}) {
+                    FloatBuffer batch = FloatBuffer.allocate(expected.length + 20);
+                    for (int i = 0; i < batch.capacity(); i++) {
+                        batch.put(i, -7f);
+                    }
+                    batch.position(10);
+                    pre.preprocess(image, batch, helper);
+                    assertEquals(10 + expected.length, batch.position(), "the position moves past the tensor");
+                    float[] actual = new float[expected.length];
+                    batch.get(10, actual);
+                    assertArrayEquals(expected, actual, source);
+                    assertEquals(-7f, batch.get(9));
+                    assertEquals(-7f, batch.get(10 + expected.length));
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static Stream<String> helperCases() {
+        return Stream.of("images/astronaut.jpg", "images/coffee.jpg", "images/hubble_panorama.jpg", "images/rocket.jpg",
+                "made:224x224", "made:224x300", "made:300x224", "made:100x80", "made:1x1", "made:17x500", "made:500x17");
+    }
+
+    private static BufferedImage madeImage(String size) {
+        String[] wh = size.split("x");
+        BufferedImage image = new BufferedImage(Integer.parseInt(wh[0]), Integer.parseInt(wh[1]), BufferedImage.TYPE_INT_RGB);
+        Random random = new Random(image.getWidth() * 31L + image.getHeight());
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                image.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        return image;
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.image.RangeSplit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.multimodalrag.image.ImageDecoder;
-import io.multimodalrag.image.RangeSplit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -224,7 +224,7 @@ class ImageBatchQueueTest {
                 return model.embedImages(pixels, batch);
             };
             try (ImageBatchQueue queue = new ImageBatchQueue(
-                    (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new, helper), slot, helper),
+                    (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new), slot, helper),
                     counted, workers, floats, 16, 5_000_000, 64)) {
                 List<CompletableFuture<float[]>> batched = new ArrayList<>();
                 for (byte[] image : images) {

@@ -12,12 +12,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -124,24 +128,142 @@ class ImageDecoderTest {
     }
 
     /**
-     * A JPEG decoded with a helper thread taking half of the colour conversion has the pixels of a one-thread decode,
-     * for every JPEG colour space (only YCbCr is split) and a photo large enough to be split.
+     * libjpeg's own YCbCr → RGB (grey and plain YCbCr JPEGs) and the raster path's copy of its tables (other YCbCr
+     * JPEGs, YCCK) give the same pixels, at sizes around the vector widths and the CLIP window, a single pixel included
+     * (the last pixel of libjpeg's buffer is packed on its own): a JFIF file with an Adobe marker that says RGB is
+     * YCbCr to libjpeg and Pillow (JFIF comes first) but not to the JDK's reader, so it takes the raster path.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"images/astronaut.jpg", "images/coffee.jpg", "images/hubble_panorama.jpg",
-            "images/edge/gray.jpg", "images/edge/cmyk.jpg", "images/edge/ycck.jpg", "images/edge/progressive.jpg",
-            "images/edge/orientation_6.jpg"})
-    void aHelperThreadChangesNoPixel(String source) {
-        byte[] bytes = TestResources.bytes(source);
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            int[] alone = TestResources.rgb(decoder.decode(bytes));
-            assertArrayEquals(alone, TestResources.rgb(decoder.decode(bytes, int[]::new, pool)), source);
-            assertArrayEquals(alone, TestResources.rgb(decoder.decode(bytes, int[]::new, command -> { })),
-                    source + " with a helper that never starts");
-        } finally {
-            pool.shutdownNow();
+    @ValueSource(strings = {"1x1", "7x9", "224x224", "225x17", "17x225", "640x8", "33x480", "1024x683"})
+    void libjpegsConversionAndTheRasterPathsTablesAgree(String size) throws IOException {
+        String[] wh = size.split("x");
+        byte[] jfif = jpeg(photo(Integer.parseInt(wh[0]), Integer.parseInt(wh[1]), 3));
+        byte[] rasterPath = withSegmentAfterApp0(jfif, 0xEE, adobeSegment(0));
+        assertFalse(JpegStructure.scan(rasterPath).libjpegRgb(), "the variant must take the raster path");
+        assertTrue(JpegStructure.scan(jfif).libjpegRgb());
+        assertArrayEquals(TestResources.rgb(decoder.decode(rasterPath)), TestResources.rgb(decoder.decode(jfif)), size);
+        // And the tables are libjpeg's: spot checks of jdcolor.c's results.
+        assertEquals(0xFFFFFF, JpegRasterConverter.yCbCrToRgb(255, 128, 128));
+        assertEquals(0x000000, JpegRasterConverter.yCbCrToRgb(0, 128, 128));
+        assertEquals(0xFE0000, JpegRasterConverter.yCbCrToRgb(76, 85, 255));
+    }
+
+    /**
+     * An embedded ICC profile is not applied (Pillow ignores it too): the pixels are libjpeg's, although the JDK's
+     * reader would convert them into any other colour space.
+     */
+    @Test
+    void anEmbeddedColourProfileChangesNoPixel() throws IOException {
+        byte[] plain = jpeg(photo(320, 200, 7));
+        byte[] profiled = withSegmentAfterApp0(plain, 0xE2, iccSegment(
+                java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData()));
+        assertTrue(JpegStructure.scan(profiled).libjpegRgb());
+        assertArrayEquals(TestResources.rgb(decoder.decode(plain)), TestResources.rgb(decoder.decode(profiled)));
+    }
+
+    /** A YCbCr JPEG without the JFIF marker (component ids 1, 2, 3, as cameras write them) has the same pixels. */
+    @Test
+    void ycbcrWithoutJfifMarkerDecodesTheSame() throws IOException {
+        byte[] jfif = jpeg(photo(200, 150, 17));
+        byte[] bare = withoutApp0(jfif);
+        assertTrue(JpegStructure.scan(bare).libjpegRgb());
+        assertArrayEquals(TestResources.rgb(decoder.decode(jfif)), TestResources.rgb(decoder.decode(bare)));
+    }
+
+    /** bomb.jpg is progressive; the same header as a baseline frame is refused from the header alone too. */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.SECONDS)
+    void aJpegDecompressionBombIsRefusedFromTheHeaderAlone() {
+        byte[] bomb = TestResources.bytes("images/invalid/bomb.jpg");
+        byte[] baseline = bomb.clone();
+        for (int i = 2; i + 1 < baseline.length; i++) {
+            if ((baseline[i] & 0xFF) == 0xFF && (baseline[i + 1] & 0xFF) == 0xC2) {
+                baseline[i + 1] = (byte) 0xC0;
+                break;
+            }
         }
+        for (byte[] bytes : new byte[][] {bomb, baseline}) {
+            assertEquals(Reason.TOO_MANY_PIXELS, assertThrows(ImageDecodingException.class, () -> decoder.decode(bytes))
+                    .reason());
+        }
+    }
+
+    static BufferedImage photo(int width, int height, long seed) {
+        // Smooth gradients with noise: chroma that subsampling and the IDCT actually change.
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        Random random = new Random(seed);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int r = (x * 255 / Math.max(1, width - 1) + random.nextInt(40)) & 0xFF;
+                int g = (y * 255 / Math.max(1, height - 1) + random.nextInt(40)) & 0xFF;
+                int b = ((x + y) * 3 + random.nextInt(40)) & 0xFF;
+                image.setRGB(x, y, r << 16 | g << 8 | b);
+            }
+        }
+        return image;
+    }
+
+    /** A baseline JFIF JPEG (4:2:0) from the JDK's writer. */
+    static byte[] jpeg(BufferedImage image) throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(new IIOImage(image, null, null));
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /** An APP14 "Adobe" payload with the given colour transform (0: RGB or CMYK, 1: YCbCr, 2: YCCK). */
+    private static byte[] adobeSegment(int transform) {
+        byte[] payload = new byte[12];
+        System.arraycopy("Adobe".getBytes(StandardCharsets.US_ASCII), 0, payload, 0, 5);
+        payload[6] = 100; // version
+        payload[11] = (byte) transform;
+        return payload;
+    }
+
+    /** An APP2 ICC_PROFILE payload in one chunk. */
+    private static byte[] iccSegment(byte[] profile) {
+        byte[] tag = "ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII);
+        byte[] payload = new byte[tag.length + 2 + profile.length];
+        System.arraycopy(tag, 0, payload, 0, tag.length);
+        payload[tag.length] = 1;
+        payload[tag.length + 1] = 1;
+        System.arraycopy(profile, 0, payload, tag.length + 2, profile.length);
+        return payload;
+    }
+
+    /** Inserts a marker segment with {@code payload} after the APP0 (JFIF) segment that follows SOI. */
+    private static byte[] withSegmentAfterApp0(byte[] jpeg, int marker, byte[] payload) {
+        int app0End = 4 + app0Length(jpeg);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, app0End);
+        out.write(0xFF);
+        out.write(marker);
+        out.write((payload.length + 2) >> 8);
+        out.write((payload.length + 2) & 0xFF);
+        out.write(payload, 0, payload.length);
+        out.write(jpeg, app0End, jpeg.length - app0End);
+        return out.toByteArray();
+    }
+
+    /** Drops the APP0 (JFIF) segment that follows SOI. */
+    private static byte[] withoutApp0(byte[] jpeg) {
+        int length = app0Length(jpeg);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, 2);
+        out.write(jpeg, 4 + length, jpeg.length - 4 - length);
+        return out.toByteArray();
+    }
+
+    private static int app0Length(byte[] jpeg) {
+        if ((jpeg[2] & 0xFF) != 0xFF || (jpeg[3] & 0xFF) != 0xE0) {
+            throw new IllegalArgumentException("no APP0 after SOI");
+        }
+        return (jpeg[4] & 0xFF) << 8 | (jpeg[5] & 0xFF);
     }
 
     /** SHA-256 of the R, G, B samples, row-major, as tools/make_preprocess_goldens.py hashes Pillow's. */
