@@ -21,10 +21,10 @@ import java.util.function.IntFunction;
  *   <li>{@code lone}: with a second thread as helper, as a lone request on an idle service gets it (wall time).</li>
  * </ul>
  * Images go through ImageDecoder.decode (into a reused pixel array, as the encoder's workers decode) and
- * ClipPreprocessor.preprocess (224 × 224), the helper taking half of the resize in {@code lone}. A build that has
- * ImageDecoder.decodeRows streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass instead, as its ImageEncoder
- * does (decode then counts the resize that overlaps it, preprocess what is left); found by reflection, so that the
- * same source runs against any build of the service.
+ * ClipPreprocessor.preprocess (224 × 224), the helper taking half of the resize in {@code lone}. A build from before
+ * 17 (bb5f0ee and earlier) that has ImageDecoder.decodeRows streams sequential YCbCr JPEGs into
+ * ClipPreprocessor.rowPass instead, as its ImageEncoder did (decode then counts the resize that overlaps it,
+ * preprocess what is left); found by reflection, so that the same source runs against any build of the service.
  *
  *   java -cp CLASSES:LIBS [--add-modules=jdk.incubator.vector] bench/encode/PipelineStages.java WARMUP ROUNDS [alone|lone] IMAGE...
  *
@@ -95,16 +95,19 @@ public final class PipelineStages {
                 decode[1] / 1e6 / Math.max(1, count[1]), preprocess[1] / 1e6 / Math.max(1, count[1]));
     }
 
-    /** RangeSplit.SEQUENTIAL where the build has it (the resize and the row stream treat it as "no helper"). */
-    private static Executor sequential() {
-        try {
-            return (Executor) Class.forName("io.multimodalrag.image.RangeSplit").getField("SEQUENTIAL").get(null);
-        } catch (ReflectiveOperationException e) {
-            return Runnable::run;
+    /** RangeSplit.SEQUENTIAL, in the package the build has it in (the resize treats it as "no helper"). */
+    private static Executor sequential() throws ReflectiveOperationException {
+        for (String name : new String[] {"io.multimodalrag.clip.RangeSplit", "io.multimodalrag.image.RangeSplit"}) {
+            try {
+                return (Executor) Class.forName(name).getField("SEQUENTIAL").get(null);
+            } catch (ClassNotFoundException e) {
+                // the other package
+            }
         }
+        return Runnable::run;
     }
 
-    /** ClipPreprocessor.rowPass, ImageDecoder.decodeRows and RowPass.finish, where the build has them. */
+    /** ClipPreprocessor.rowPass, ImageDecoder.decodeRows and RowPass.finish, where the build has them (before 17). */
     private record Streaming(Method rowPass, Method decodeRows, Method finish) {
         static Streaming find() {
             try {

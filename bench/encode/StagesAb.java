@@ -19,8 +19,8 @@ import java.util.function.IntFunction;
  * Decode + preprocess of two builds in one JVM, image by image, the order of the two alternating each round, so that
  * a busy machine disturbs both alike (separate JVMs one after the other, as stages.sh runs them, differed by up to
  * 2 x on a shared 2-core VM). Each build as its ImageEncoder prepares an image: a build that has
- * ImageDecoder.decodeRows streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass; others decode into a reused
- * pixel array and preprocess. alone: no helper (as under load; CPU per image is the figure to
+ * ImageDecoder.decodeRows (bb5f0ee and before) streams sequential YCbCr JPEGs into ClipPreprocessor.rowPass; others
+ * decode into a reused pixel array and preprocess. alone: no helper (as under load; CPU per image is the figure to
  * read); lone: a second thread as helper, as a lone request gets (wall time).
  *
  *   java --add-modules=jdk.incubator.vector -cp LIBS bench/encode/StagesAb.java BASE_CLASSES NEW_CLASSES WARMUP ROUNDS alone|lone IMAGE...
@@ -42,7 +42,9 @@ public final class StagesAb {
             pre = p.getConstructor(int.class).newInstance(224);
             decode = d.getMethod("decode", byte[].class, IntFunction.class);
             preprocess = p.getMethod("preprocess", BufferedImage.class, FloatBuffer.class, Executor.class);
-            sequential = (Executor) l.loadClass("io.multimodalrag.image.RangeSplit").getField("SEQUENTIAL").get(null);
+            Class<?> split;
+            try { split = l.loadClass("io.multimodalrag.clip.RangeSplit"); } catch (ClassNotFoundException e) { split = l.loadClass("io.multimodalrag.image.RangeSplit"); }
+            sequential = (Executor) split.getField("SEQUENTIAL").get(null);
             Method rp = null, dr = null, fi = null;
             try {
                 rp = p.getMethod("rowPass", FloatBuffer.class);

@@ -1,13 +1,10 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
-import io.multimodalrag.image.RowReceiver;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.nio.FloatBuffer;
-import java.util.BitSet;
 import java.util.concurrent.Executor;
 
 /**
@@ -109,99 +106,6 @@ public final class ClipPreprocessor {
                 geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize, croppedScratch.atLeast(length), helper);
         normalise(cropped, 0, imageSize, target, target.position());
         target.position(target.position() + length);
-    }
-
-    /**
-     * A preprocessing into {@code target} (at its position, like {@link #preprocess(BufferedImage, FloatBuffer)}) that
-     * takes the image's rows while it is being decoded ({@code ImageDecoder.decodeRows}): each batch of rows gets the
-     * resize's horizontal pass as it arrives, and every output row whose source rows have all arrived gets the
-     * vertical pass and the normalisation at once, so that little is left for {@link RowPass#finish()} when the
-     * last row comes. For one image.
-     *
-     * @throws IllegalArgumentException when {@code target} has no room for a (3, S, S) tensor
-     */
-    public RowPass rowPass(FloatBuffer target) {
-        checkRoom(target);
-        return new RowPass(target);
-    }
-
-    /** See {@link #rowPass(FloatBuffer)}. */
-    public final class RowPass implements RowReceiver {
-        private final FloatBuffer target;
-        private final int base;
-        private PillowBicubicResampler.WindowResize resize;
-        // Guarded by this: which source rows of the region have had their first pass, how far that is unbroken from
-        // the region's first row, and the output rows claimed for the second pass so far.
-        private BitSet arrived;
-        private int unbroken;
-        private int claimedOutput;
-
-        private RowPass(FloatBuffer target) {
-            this.target = target;
-            this.base = target.position();
-        }
-
-        @Override
-        public Region begin(int width, int height) {
-            if (resize != null) {
-                throw new IllegalStateException("a RowPass preprocesses one image; ask rowPass() for another");
-            }
-            ClipCropGeometry geometry = ClipCropGeometry.of(width, height, imageSize);
-            resize = new PillowBicubicResampler.WindowResize(kernel, width, height, geometry.resizedWidth(),
-                    geometry.resizedHeight(), geometry.cropLeft(), geometry.cropTop(), imageSize, imageSize,
-                    croppedScratch.atLeast(tensorLength()));
-            arrived = new BitSet(resize.endRow() - resize.firstRow());
-            unbroken = resize.firstRow();
-            return new Region(resize.firstRow(), resize.endRow(), resize.firstColumn(), resize.endColumn());
-        }
-
-        @Override
-        public void rows(int[] pixels, int width, int from, int to) {
-            resize.firstPass(pixels, from, from, to);
-            int ready;
-            int claimedFrom;
-            synchronized (this) {
-                arrived.set(from - resize.firstRow(), to - resize.firstRow());
-                unbroken = resize.firstRow() + arrived.nextClearBit(unbroken - resize.firstRow());
-                claimedFrom = claimedOutput;
-                ready = claimedFrom;
-                while (ready < imageSize && resize.sourceEnd(ready) <= unbroken) {
-                    ready++;
-                }
-                claimedOutput = ready;
-            }
-            finishRows(claimedFrom, ready);
-        }
-
-        /**
-         * Once every row has arrived (decodeRows returned true): the output rows not done yet, and the target's
-         * position moved past the tensor.
-         */
-        public void finish() {
-            if (resize == null) {
-                throw new IllegalStateException("no image has been decoded into this RowPass");
-            }
-            int from;
-            synchronized (this) {
-                if (unbroken < resize.endRow()) {
-                    throw new IllegalStateException("rows " + unbroken + ".." + (resize.endRow() - 1)
-                            + " have not all arrived");
-                }
-                from = claimedOutput;
-                claimedOutput = imageSize;
-            }
-            finishRows(from, imageSize);
-            target.position(base + tensorLength());
-        }
-
-        /** Vertical pass and normalisation of output rows from..to-1, written straight into the target. */
-        private void finishRows(int from, int to) {
-            if (from >= to) {
-                return;
-            }
-            resize.secondPass(from, to);
-            normalise(resize.window(), from, to, target, base);
-        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

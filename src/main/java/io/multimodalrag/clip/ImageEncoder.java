@@ -3,7 +3,6 @@ package io.multimodalrag.clip;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
-import io.multimodalrag.image.RangeSplit;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -69,7 +68,7 @@ public class ImageEncoder {
         // Where an image's time goes, for operators sizing the pool and comparing variants: decode and
         // preprocess per image (worker pool), one vision-tower run per batch (any batch size).
         this.decodeTimer = Timer.builder("rag.image.decode")
-                .description("Decoding one uploaded or stored image (for most JPEGs with most of the resize, which overlaps it)")
+                .description("Decoding one uploaded or stored image")
                 .register(registry);
         this.preprocessTimer = Timer.builder("rag.image.preprocess")
                 .description("Resizing, cropping and normalising one decoded image into the model's input").register(registry);
@@ -123,23 +122,11 @@ public class ImageEncoder {
     }
 
     /**
-     * Decodes and preprocesses one image into {@code slot}, timing each stage. A sequential YCbCr JPEG (most photos)
-     * is resized row by row while libjpeg decodes ({@link ImageDecoder#decodeRows}), its rows handed over by
-     * {@code helper} when there is one; other images are decoded whole, into this thread's reusable array for a
-     * JPEG, and then preprocessed, {@code helper} taking half of the resize ({@link RangeSplit}).
+     * Decodes and preprocesses one image into {@code slot}, timing each stage: decoded into this thread's reusable
+     * array for a JPEG, then preprocessed, {@code helper} taking half of the resize ({@link RangeSplit}).
      */
     private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
         long start = System.nanoTime();
-        ClipPreprocessor.RowPass rows = pre.rowPass(slot);
-        if (decoder.decodeRows(bytes, rows, helper)) {
-            // A sequential YCbCr JPEG, most photos: the resize ran on its rows while libjpeg decoded the next ones (on
-            // the helper for a lone image) and is counted as decoding; the last output rows are left.
-            long decoded = System.nanoTime();
-            decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
-            rows.finish();
-            preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
-            return;
-        }
         BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
         long decoded = System.nanoTime();
         decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);

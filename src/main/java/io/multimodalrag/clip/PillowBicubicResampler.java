@@ -1,6 +1,5 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
 import java.util.concurrent.Executor;
 
 /**
@@ -71,17 +70,16 @@ final class PillowBicubicResampler {
         }
         WindowResize resize = new WindowResize(kernel, width, height, newWidth, newHeight, left, top, windowWidth,
                 windowHeight, out);
-        RangeSplit.run(helper, resize.firstRow(), resize.endRow(), MIN_SPLIT_ROWS,
-                (from, to) -> resize.firstPass(pixels, 0, from, to));
+        RangeSplit.run(helper, resize.firstRow, resize.endRow, MIN_SPLIT_ROWS,
+                (from, to) -> resize.firstPass(pixels, from, to));
         return resize.secondPass();
     }
 
     /**
-     * One window resize split into its two passes, so that the first can run on source rows as they are decoded
-     * ({@link io.multimodalrag.image.RowReceiver}): {@link #firstPass} once over every row of
-     * {@link #firstRow()}..{@link #endRow()}-1, in any order and from any threads, then {@link #secondPass()}.
+     * One window resize in its two passes: {@link #firstPass} once over every row of {@link #firstRow}..{@link
+     * #endRow}-1, in any order and from any threads, then {@link #secondPass()}.
      */
-    static final class WindowResize {
+    private static final class WindowResize {
         private final ResampleKernel kernel;
         private final int width;
         private final Coefficients columns;
@@ -126,74 +124,33 @@ final class PillowBicubicResampler {
             this.stripe = rows != null ? STRIPES.atLeast(CHANNELS * (endRow - firstRow) * windowWidth) : out;
         }
 
-        /** The first source row the result reads. */
-        int firstRow() {
-            return firstRow;
-        }
-
-        /** One past the last source row the result reads. */
-        int endRow() {
-            return endRow;
-        }
-
-        /** The first source column the result reads. */
-        int firstColumn() {
-            return columns != null ? columns.firstSource() : left;
-        }
-
-        /** One past the last source column the result reads. */
-        int endColumn() {
-            return columns != null ? columns.endSource() : left + windowWidth;
-        }
-
         /**
-         * The horizontal pass (or, without one, the window's columns) of source rows {@code from..to-1}, which
-         * {@code pixels} holds packed 0xRRGGBB from row {@code rowBase} on, {@code width} per row. Calls for
-         * disjoint rows write disjoint parts of the stripe, so two threads may make them at once.
+         * The horizontal pass (or, without one, the window's columns) of source rows {@code from..to-1} of the
+         * packed 0xRRGGBB image. Calls for disjoint rows write disjoint parts of the stripe, so two threads may make
+         * them at once.
          */
-        void firstPass(int[] pixels, int rowBase, int from, int to) {
+        void firstPass(int[] pixels, int from, int to) {
             int plane = (endRow - firstRow) * windowWidth;
             int offset = (from - firstRow) * windowWidth;
             if (columns != null) {
-                horizontal.run(pixels, width, from - rowBase, to - rowBase, stripe, offset, plane);
+                horizontal.run(pixels, width, from, to, stripe, offset, plane);
             } else {
-                unpackColumns(pixels, rowBase, from, to, offset, plane);
+                unpackColumns(pixels, from, to, offset, plane);
             }
-        }
-
-        /**
-         * One past the last source row that output row {@code row} of the window reads: once the first pass has
-         * covered every source row before it, {@link #secondPass(int, int)} can compute that output row.
-         */
-        int sourceEnd(int row) {
-            return rows != null ? rows.start(row) + rows.size(row) : firstRow + row + 1;
-        }
-
-        /**
-         * The vertical pass of output rows {@code from..to-1} (nothing without one: the first pass wrote the window),
-         * once the first pass has covered their source rows ({@link #sourceEnd}); disjoint calls may run at once.
-         */
-        void secondPass(int from, int to) {
-            if (rows != null) {
-                kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, from, to, out);
-            }
-        }
-
-        /** The window: three planes of windowWidth × windowHeight samples, complete after the second pass. */
-        int[] window() {
-            return out;
         }
 
         /** The vertical pass over the stripe, once every row has had its first pass; returns the window. */
         int[] secondPass() {
-            secondPass(0, windowHeight);
+            if (rows != null) {
+                kernel.vertical(stripe, windowWidth, endRow - firstRow, firstRow, rows, 0, windowHeight, out);
+            }
             return out;
         }
 
         /** Columns {@code left..left+windowWidth-1} of rows {@code from..to-1} into the stripe's three planes. */
-        private void unpackColumns(int[] pixels, int rowBase, int from, int to, int offset, int plane) {
+        private void unpackColumns(int[] pixels, int from, int to, int offset, int plane) {
             for (int y = from, o = offset; y < to; y++) {
-                int rowStart = (y - rowBase) * width + left;
+                int rowStart = y * width + left;
                 for (int i = rowStart; i < rowStart + windowWidth; i++, o++) {
                     int pixel = pixels[i];
                     stripe[o] = pixel >> 16 & 0xFF;

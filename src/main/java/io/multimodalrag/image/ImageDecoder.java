@@ -17,7 +17,6 @@ import java.math.RoundingMode;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 
@@ -91,45 +90,6 @@ public final class ImageDecoder {
         }
         ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> unrecognised(bytes));
         return guarded(format, () -> decodeSupported(bytes, format, pixels));
-    }
-
-    /**
-     * Decodes a sequential YCbCr JPEG without EXIF rotation (what cameras, phones and image tools write by default)
-     * into {@code receiver} while libjpeg is still decoding: each batch of finished rows of the receiver's region is
-     * handed over as packed RGB, by {@code helper} when one is given (it follows libjpeg a few rows behind), else by
-     * this thread ({@link JpegRowStream}). The rows have the pixels that {@link #decode(byte[])} gives.
-     *
-     * @return false, having decoded nothing and called nothing, for every other image (other formats, progressive,
-     *         CMYK or grey JPEGs, rotated ones, damaged ones): decode those with {@link #decode}, which also says what
-     *         is wrong with a damaged one
-     * @throws ImageDecodingException when the JPEG turns out to be corrupt, truncated or too large while decoding
-     */
-    public boolean decodeRows(byte[] bytes, RowReceiver receiver, Executor helper) {
-        if (bytes == null || ImageFormat.sniff(bytes).orElse(null) != ImageFormat.JPEG) {
-            return false;
-        }
-        // Every step on the bytes inside the guard: whatever the file holds, the answer is a decoding problem, a 4xx.
-        return guarded(ImageFormat.JPEG, () -> {
-            JpegStructure jpeg = JpegStructure.scan(bytes);
-            if (!jpeg.complete() || !jpeg.streamable() || ExifOrientation.read(bytes, jpeg) != ExifOrientation.NORMAL) {
-                return false;
-            }
-            return streamRows(bytes, receiver, helper);
-        });
-    }
-
-    private boolean streamRows(byte[] bytes, RowReceiver receiver, Executor helper) throws IOException {
-        ImageReader reader = JpegRasterConverter.newJdkReader();
-        if (reader == null) {
-            return false;
-        }
-        return readWith(reader, bytes, ImageFormat.JPEG, (width, height) -> {
-            if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
-                return false; // beyond one array; decode() says what to do about it
-            }
-            JpegRowStream.decode(reader, width, height, receiver, helper);
-            return true;
-        });
     }
 
     /** Runs a decoding step, turning whatever the readers throw into an {@link ImageDecodingException}. */

@@ -168,7 +168,14 @@ final class JpegRasterConverter {
                 super.setRect(dx, dy, source);
                 return;
             }
-            packRgb(((DataBufferByte) source.getDataBuffer()).getData(), 0, width, out, dy * width);
+            byte[] rgb = ((DataBufferByte) source.getDataBuffer()).getData();
+            int base = dy * width;
+            int x = 0;
+            for (int i = 0; x < width - 1; x++, i += 3) {
+                out[base + x] = (int) BIG_ENDIAN_INTS.get(rgb, i) >>> 8;
+            }
+            // The last pixel: a 4-byte load could run past the row.
+            out[base + x] = (rgb[3 * x] & 0xFF) << 16 | (rgb[3 * x + 1] & 0xFF) << 8 | (rgb[3 * x + 2] & 0xFF);
         }
 
         /** One row of R, G, B bytes from the first byte of one buffer, as the reader's row raster holds them. */
@@ -187,7 +194,7 @@ final class JpegRasterConverter {
      * {@code ColorConvertOp} from the profile to any other), so the pixels stay libjpeg's, as Pillow's do. A grey
      * file is never converted; libjpeg replicates it into R = G = B.
      */
-    static ColorSpace ownColorSpace(ImageReader reader) throws IOException {
+    private static ColorSpace ownColorSpace(ImageReader reader) throws IOException {
         for (Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0); types.hasNext(); ) {
             ColorSpace space = types.next().getColorModel().getColorSpace();
             if (space.getType() == ColorSpace.TYPE_RGB && space.getNumComponents() == 3 && !space.isCS_sRGB()) {
@@ -195,22 +202,6 @@ final class JpegRasterConverter {
             }
         }
         return ColorSpace.getInstance(ColorSpace.CS_sRGB);
-    }
-
-    /**
-     * Packs {@code count} pixels of interleaved R, G, B bytes, pixel i's from {@code rgb[3 (from + i)]}, to 0xRRGGBB
-     * at {@code out[at + i]}: one 4-byte load per pixel (measured 0.22 ms per 0.45 megapixels, against 0.30 for a
-     * Vector API shuffle and 0.62 for three byte loads).
-     */
-    static void packRgb(byte[] rgb, int from, int count, int[] out, int at) {
-        int i = 0;
-        for (int s = 3 * from; i < count - 1; i++, s += 3) {
-            out[at + i] = (int) BIG_ENDIAN_INTS.get(rgb, s) >>> 8;
-        }
-        if (i < count) { // the last pixel: a 4-byte load could run past the array
-            int s = 3 * (from + i);
-            out[at + i] = (rgb[s] & 0xFF) << 16 | (rgb[s + 1] & 0xFF) << 8 | (rgb[s + 2] & 0xFF);
-        }
     }
 
     private static int[] pixelArray(IntFunction<int[]> pixels, int width, int height) {

@@ -11,15 +11,11 @@ package io.multimodalrag.image;
  *                   YCbCr, or a JFIF marker or component ids 1, 2, 3 without an Adobe marker). The JDK overrides
  *                   libjpeg's guess elsewhere (an Adobe marker saying RGB, other component ids with equal sampling)
  *                   and those go through {@link JpegRasterConverter}'s own conversion.
- * @param streamable libjpegRgb YCbCr, sequential (baseline or extended, Huffman, 8-bit): the common photo. libjpeg then
- *                   delivers each row once and finally, top to bottom, so the rows can be used while later ones are
- *                   decoded ({@link JpegRowStream}).
  * @param exifStart  where the TIFF structure of the first APP1 "Exif" segment before the first scan begins (after its
  *                   "Exif\0\0"), the block Pillow reads the orientation from; -1 when there is none
  * @param exifEnd    where that segment ends; -1 when there is none
  */
-record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb, boolean streamable, int exifStart,
-                     int exifEnd) {
+record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb, int exifStart, int exifEnd) {
 
     /** libjpeg's {@code jpeg_color_space} guesses (jdapimin.c {@code default_decompress_parms}). */
     enum ColorSpace {
@@ -33,14 +29,9 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb
     private static final int APP0 = 0xE0;
     private static final int APP1 = 0xE1;
     private static final int APP14 = 0xEE;
-    /** Baseline and extended sequential DCT, Huffman-coded. */
-    private static final int SOF0 = 0xC0;
-    private static final int SOF1 = 0xC1;
 
     static JpegStructure scan(byte[] bytes) {
         int components = -1;
-        int frameMarker = -1;
-        int precision = -1;
         int[] componentIds = new int[3];
         boolean jfif = false;
         int adobeTransform = -1;
@@ -73,8 +64,6 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb
                 break;
             }
             if (isStartOfFrame(marker) && length >= 8) {
-                frameMarker = marker;
-                precision = bytes[data] & 0xFF;
                 components = bytes[data + 5] & 0xFF;
                 for (int i = 0; i < Math.min(components, 3) && data + 6 + 3 * i < end; i++) {
                     componentIds[i] = bytes[data + 6 + 3 * i] & 0xFF;
@@ -98,9 +87,7 @@ record JpegStructure(ColorSpace colorSpace, boolean complete, boolean libjpegRgb
         boolean plainYCbCr = adobeTransform == 1
                 || adobeTransform < 0 && (jfif || componentIds[0] == 1 && componentIds[1] == 2 && componentIds[2] == 3);
         boolean libjpegRgb = colorSpace == ColorSpace.GREY || colorSpace == ColorSpace.YCBCR && plainYCbCr;
-        boolean streamable = libjpegRgb && colorSpace == ColorSpace.YCBCR && precision == 8
-                && (frameMarker == SOF0 || frameMarker == SOF1);
-        return new JpegStructure(colorSpace, complete, libjpegRgb, streamable, exifStart, exifEnd);
+        return new JpegStructure(colorSpace, complete, libjpegRgb, exifStart, exifEnd);
     }
 
     private static ColorSpace colorSpace(int components, int[] ids, boolean jfif, int adobeTransform) {

@@ -1,6 +1,5 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.testing.TestResources;

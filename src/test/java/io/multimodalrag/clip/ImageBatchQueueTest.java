@@ -1,6 +1,5 @@
 package io.multimodalrag.clip;
 
-import io.multimodalrag.image.RangeSplit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

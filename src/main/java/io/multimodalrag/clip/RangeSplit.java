@@ -1,4 +1,4 @@
-package io.multimodalrag.image;
+package io.multimodalrag.clip;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;

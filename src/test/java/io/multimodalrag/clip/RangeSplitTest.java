@@ -1,4 +1,4 @@
-package io.multimodalrag.image;
+package io.multimodalrag.clip;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
