@@ -54,7 +54,7 @@ public class ModelLoader {
             state = new State(Status.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
-                            ? "present (vocabulary: " + model.tokenizer().source() + ")"
+                            ? "present (vocabulary: " + model.text().tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
             LOG.infof("image preprocessing: resampling kernel %s; JPEG colour conversion %s",
                     ResampleKernel.fastestAvailable().description(), ImageDecoder.jpegColourConversion());
