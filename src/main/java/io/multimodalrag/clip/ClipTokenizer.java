@@ -32,8 +32,8 @@ import org.jsoup.parser.Parser;
  * <li>split with the reference pattern
  * {@code <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+}
  * (Unicode classes; the text is lower case by then), scanned by hand: {@link java.util.regex.Pattern}
- * with the same flags gives the same pieces but made tokenizing about 3 times slower
- * (docs/ARCHITECTURE.md, "What is ours, and why");</li>
+ * with the same flags gives the same pieces on the golden texts but made tokenizing 2.5 to 5 times
+ * slower (docs/BENCHMARKS.md, tokenizer throughput);</li>
  * <li>map each piece's UTF-8 bytes to CLIP's printable byte characters, mark the end of the word
  * ({@code </w>}) and apply the BPE merges, lowest rank first;</li>
  * <li>frame with {@code <|startoftext|>} (49406) and {@code <|endoftext|>} (49407), keep at most the
@@ -325,7 +325,10 @@ public final class ClipTokenizer {
         return cleaned.strip().toLowerCase(Locale.ROOT);
     }
 
-    /** Skips Normalizer for the common text: its own check costs more than this scan (docs/ARCHITECTURE.md). */
+    /**
+     * Skips Normalizer for the common text: {@code Normalizer.normalize} took 40–90 ns on an ASCII
+     * query, where tokenizing a whole query from the cache takes about 210 ns (docs/BENCHMARKS.md).
+     */
     private static String nfc(String text) {
         for (int i = 0; i < text.length(); i++) {
             // Below U+0300 every character is its own NFC and combines with nothing before it.
