@@ -12,7 +12,7 @@
 # python3-onnx python3-numpy).
 #
 # Builds with -Pgpu (onnxruntime_gpu), then runs io.multimodalrag.bench.ClipThroughput (a test-scope
-# program) which opens the model with ClipModel on CUDA and on the CPU and times embedImages over
+# program) which opens the model with ClipModel on CUDA and on the CPU and times VisionTower.embed over
 # preprocessed random inputs: images/s per batch size and the CUDA/CPU ratio. When CUDA cannot be
 # used it says why (driver, visible device, CUDA/cuDNN libraries) and measures the CPU only.
 # Environment: BENCH_BATCHES (default 1,32,256), BENCH_SECONDS (least time per point, default 10),

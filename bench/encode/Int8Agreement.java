@@ -56,9 +56,9 @@ public final class Int8Agreement {
                     long t1 = System.nanoTime();
                     pre.preprocess(image, one.clear());
                     long t2 = System.nanoTime();
-                    fp32.embedImages(one.flip(), 1);
+                    fp32.vision().embed(one.flip(), 1);
                     long t3 = System.nanoTime();
-                    int8.embedImages(one, 1);
+                    int8.vision().embed(one, 1);
                     long t4 = System.nanoTime();
                     decode += t1 - t0;
                     preprocess += t2 - t1;
@@ -142,7 +142,7 @@ public final class Int8Agreement {
             for (int i = 0; i < count; i++) {
                 pre.preprocess(images.get(from + i), buffer);
             }
-            float[][] rows = model.embedImages(buffer.flip(), count);
+            float[][] rows = model.vision().embed(buffer.flip(), count);
             System.arraycopy(rows, 0, out, from, count);
         }
         return out;

@@ -12,7 +12,7 @@ const ort = require('onnxruntime-node');
 
 const [model, batchArg, threadsArg, secondsArg, other] = process.argv.slice(2);
 const batch = Number(batchArg), threads = Number(threadsArg), seconds = Number(secondsArg);
-// As ClipModel.options: spin-waiting off unless ALLOW_SPINNING=1 (rag.model.allow-spinning).
+// As OrtSessions.open: spin-waiting off unless ALLOW_SPINNING=1 (rag.model.allow-spinning).
 const options = { graphOptimizationLevel: 'all', executionMode: 'sequential',
                   intraOpNumThreads: threads, interOpNumThreads: 1,
                   extra: { session: { intra_op: { allow_spinning: process.env.ALLOW_SPINNING === '1' ? '1' : '0' } } } };

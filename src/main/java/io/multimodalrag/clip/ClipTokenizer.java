@@ -20,16 +20,20 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import org.jsoup.parser.Parser;
 
 /**
  * CLIP's byte-level BPE tokenizer, giving the same ids as the reference ({@code simple_tokenizer.py}
  * of openai/CLIP through {@code clip.tokenize(text, truncate=True)}):
  * <ol>
  * <li>clean: Unicode NFC (where the reference runs {@code ftfy.fix_text}; see below), HTML-unescape
- * twice as Python's {@code html.unescape} does, strip, whitespace runs to one space, lower case;</li>
+ * twice (jsoup's HTML5 character references, where the reference uses Python's {@code html.unescape}),
+ * strip, lower case;</li>
  * <li>split with the reference pattern
  * {@code <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+}
- * (case-insensitive), scanned by hand rather than by {@link java.util.regex.Pattern};</li>
+ * (Unicode classes; the text is lower case by then), scanned by hand: {@link java.util.regex.Pattern}
+ * with the same flags gives the same pieces on the golden texts but made tokenizing 2.5 to 5 times
+ * slower (docs/BENCHMARKS.md, tokenizer throughput);</li>
  * <li>map each piece's UTF-8 bytes to CLIP's printable byte characters, mark the end of the word
  * ({@code </w>}) and apply the BPE merges, lowest rank first;</li>
  * <li>frame with {@code <|startoftext|>} (49406) and {@code <|endoftext|>} (49407), keep at most the
@@ -40,10 +44,17 @@ import java.util.zip.GZIPInputStream;
  * {@code clip.tokenize} pads; {@code <|endoftext|>} for a Hugging Face export, as its tokenizer pads.
  * The attention mask comes from {@link TokenizedText#length()}, never from the padding value.
  *
- * <p>Where it differs from the reference: {@code ftfy.fix_text} (mojibake repair, quote uncurling,
- * ligature and width folding) is replaced by NFC, which is what the golden ids were made with; lone
- * UTF-16 surrogates, on which the reference fails, are read as U+FFFD. Unicode properties come from
- * the running JDK's tables.
+ * <p>Where it differs from the reference, on no text of the golden ids (golden/README.md) and kept
+ * so because the ids do not need more: {@code ftfy.fix_text} (mojibake repair, quote uncurling,
+ * ligature and width folding) is replaced by NFC, which is what the golden ids were made with;
+ * numeric character references follow jsoup, not Python, where HTML5 calls them errors
+ * ({@code &#0;} is U+0000, a surrogate's number is that lone surrogate, controls and non-characters
+ * are kept rather than dropped);
+ * lower case is Java's, which makes a capital sigma final by word boundaries where Python looks at
+ * cased letters; U+017F (long s) is a letter only, where the reference's case-insensitive pattern
+ * also reads it as the {@code s} of {@code 's} and {@code <|startoftext|>}; U+0345 counts as a
+ * symbol; lone UTF-16 surrogates, on which the reference fails, are encoded as {@code ?}. Unicode
+ * properties come from the running JDK's tables.
  *
  * <p>Thread-safe: the tables are immutable; each word's merges are cached in a bounded map.
  */
@@ -300,34 +311,24 @@ public final class ClipTokenizer {
 
     // ------------------------------------------------------------------------------------ cleaning
 
-    /** The reference's {@code whitespace_clean(basic_clean(text)).lower()}, NFC standing in for ftfy. */
+    /**
+     * The reference's {@code whitespace_clean(basic_clean(text)).lower()} with NFC for
+     * {@code ftfy.fix_text}. Collapsing whitespace runs is left out: the split skips whitespace, so
+     * only the ends matter, and {@link String#strip()} removes there what Python's {@code strip}
+     * does (whitespace, and U+001C–U+001F, which are not {@code \s} and so are tokens inside a text).
+     */
     static String clean(String text) {
-        String cleaned = nfc(withoutLoneSurrogates(text));
-        HtmlUnescaper html = HtmlUnescaper.instance();
-        cleaned = html.unescape(html.unescape(cleaned));
-        return lowerCase(collapseWhitespace(cleaned));
-    }
-
-    private static String withoutLoneSurrogates(String text) {
-        StringBuilder out = null;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isSurrogate(c)) {
-                boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
-                        && Character.isLowSurrogate(text.charAt(i + 1));
-                if (paired) {
-                    i++;
-                    continue;
-                }
-                if (out == null) {
-                    out = new StringBuilder(text);
-                }
-                out.setCharAt(i, '\uFFFD');
-            }
+        String cleaned = nfc(text);
+        if (cleaned.indexOf('&') >= 0) {
+            cleaned = Parser.unescapeEntities(Parser.unescapeEntities(cleaned, false), false);
         }
-        return out == null ? text : out.toString();
+        return cleaned.strip().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Skips Normalizer for the common text: {@code Normalizer.normalize} took 40–90 ns on an ASCII
+     * query, where tokenizing a whole query from the cache takes about 210 ns (docs/BENCHMARKS.md).
+     */
     private static String nfc(String text) {
         for (int i = 0; i < text.length(); i++) {
             // Below U+0300 every character is its own NFC and combines with nothing before it.
@@ -338,111 +339,9 @@ public final class ClipTokenizer {
         return text;
     }
 
-    /**
-     * {@code strip()}, runs of {@code \s} to one space, {@code strip()} again: Python's
-     * {@code str.strip} also removes U+001C–U+001F, which the {@code regex} module's {@code \s} does
-     * not match, so those survive inside a text and become tokens of their own.
-     */
-    private static String collapseWhitespace(String text) {
-        int start = 0;
-        int end = text.length();
-        while (start < end && isPythonSpace(text.charAt(start))) {
-            start++;
-        }
-        while (end > start && isPythonSpace(text.charAt(end - 1))) {
-            end--;
-        }
-        StringBuilder out = null;
-        for (int i = start; i < end; i++) {
-            char c = text.charAt(i);
-            if (isWhiteSpace(c) && (c != ' ' || isWhiteSpace(text.charAt(i + 1)))) {
-                if (out == null) {
-                    out = new StringBuilder(end - start).append(text, start, i);
-                }
-                out.append(' ');
-                while (isWhiteSpace(text.charAt(i + 1))) {
-                    i++;
-                }
-            } else if (out != null) {
-                out.append(c);
-            }
-        }
-        if (out != null) {
-            return out.toString();
-        }
-        return start == 0 && end == text.length() ? text : text.substring(start, end);
-    }
-
-    /**
-     * Python's {@code str.lower()}. Java maps every character the same way except capital sigma:
-     * Java makes it final (ς) by word boundaries, Python when a cased letter precedes it and none
-     * follows, case-ignorable characters skipped both ways ({@code handle_capital_sigma} in CPython).
-     */
-    static String lowerCase(String text) {
-        int sigma = text.indexOf('\u03a3');
-        if (sigma < 0) {
-            return text.toLowerCase(Locale.ROOT);
-        }
-        StringBuilder out = new StringBuilder(text.length());
-        int from = 0;
-        for (; sigma >= 0; sigma = text.indexOf('\u03a3', from)) {
-            out.append(text.substring(from, sigma).toLowerCase(Locale.ROOT));
-            out.append(isFinalSigma(text, sigma) ? '\u03c2' : '\u03c3');
-            from = sigma + 1;
-        }
-        return out.append(text.substring(from).toLowerCase(Locale.ROOT)).toString();
-    }
-
-    private static boolean isFinalSigma(String text, int sigma) {
-        int before = sigma;
-        int codePoint = 0;
-        while (before > 0) {
-            codePoint = text.codePointBefore(before);
-            before -= Character.charCount(codePoint);
-            if (!isCaseIgnorable(codePoint)) {
-                break;
-            }
-        }
-        if (sigma == 0 || isCaseIgnorable(codePoint) || !isCased(codePoint)) {
-            return false;
-        }
-        for (int after = sigma + 1; after < text.length(); after += Character.charCount(codePoint)) {
-            codePoint = text.codePointAt(after);
-            if (!isCaseIgnorable(codePoint)) {
-                return !isCased(codePoint);
-            }
-        }
-        return true;
-    }
-
-    /** Unicode's Cased: Lu, Ll, Lt, Other_Lowercase, Other_Uppercase. */
-    private static boolean isCased(int codePoint) {
-        return Character.isLowerCase(codePoint) || Character.isUpperCase(codePoint) || Character.isTitleCase(codePoint);
-    }
-
-    /** Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter, MidNumLet, Single_Quote. */
-    private static boolean isCaseIgnorable(int codePoint) {
-        return switch (Character.getType(codePoint)) {
-            case Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.FORMAT, Character.MODIFIER_LETTER,
-                    Character.MODIFIER_SYMBOL -> true;
-            default -> switch (codePoint) {
-                case '\'', '.', ':', 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55,
-                        0xFF07, 0xFF0E, 0xFF1A -> true;
-                default -> false;
-            };
-        };
-    }
-
     /** The {@code regex} module's {@code \s}: Unicode's White_Space property. */
-    private static boolean isWhiteSpace(char c) {
-        return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\u0085' && (c == '\u0085' || c == '\u00a0'
-                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
-                || c == '\u202f' || c == '\u205f' || c == '\u3000'));
-    }
-
-    /** Python's {@code str.isspace}: White_Space plus the four information separators. */
-    private static boolean isPythonSpace(char c) {
-        return isWhiteSpace(c) || (c >= '\u001c' && c <= '\u001f');
+    private static boolean isWhiteSpace(int c) {
+        return (c >= '\t' && c <= '\r') || c == '\u0085' || Character.isSpaceChar(c);
     }
 
     // ------------------------------------------------------------------------------- pre-tokenising
@@ -462,7 +361,7 @@ public final class ClipTokenizer {
         if (codePoint < 128) {
             return ASCII_KINDS[codePoint];
         }
-        if (codePoint <= 0xFFFF && isWhiteSpace((char) codePoint)) {
+        if (isWhiteSpace(codePoint)) {
             return SKIPPED;
         }
         if (Character.isLetter(codePoint)) {
@@ -470,16 +369,14 @@ public final class ClipTokenizer {
         }
         return switch (Character.getType(codePoint)) {
             case Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> NUMBER;
-            // COMBINING GREEK YPOGEGRAMMENI: under IGNORECASE the regex module excludes it from
-            // [^\s\p{L}\p{N}] (it folds to the letter iota) yet does not count it a letter.
-            default -> codePoint == 0x345 ? SKIPPED : OTHER;
+            default -> OTHER;
         };
     }
 
     private static byte[] asciiKinds() {
         byte[] kinds = new byte[128];
         for (int c = 0; c < 128; c++) {
-            kinds[c] = (byte) (isWhiteSpace((char) c) ? SKIPPED
+            kinds[c] = (byte) (isWhiteSpace(c) ? SKIPPED
                     : Character.isLetter(c) ? LETTER : Character.isDigit(c) ? NUMBER : OTHER);
         }
         return kinds;
@@ -488,7 +385,7 @@ public final class ClipTokenizer {
     /** The end of {@code <|startoftext|>} or {@code <|endoftext|>} at {@code i}, or {@code i}. */
     private static int special(String text, int i) {
         for (String special : SPECIALS) {
-            if (matchesIgnoringCase(text, i, special)) {
+            if (text.startsWith(special, i)) {
                 return i + special.length();
             }
         }
@@ -498,29 +395,11 @@ public final class ClipTokenizer {
     /** The end of {@code 's|'t|'re|'ve|'m|'ll|'d} at {@code i} (an apostrophe), or {@code i}. */
     private static int contraction(String text, int i) {
         for (String suffix : CONTRACTIONS) {
-            if (matchesIgnoringCase(text, i + 1, suffix)) {
+            if (text.startsWith(suffix, i + 1)) {
                 return i + 1 + suffix.length();
             }
         }
         return i;
-    }
-
-    /**
-     * Whether {@code text} holds {@code lowerAscii} at {@code i}, case-insensitively as the regex
-     * module compares: on lower-cased text the only other match is U+017F (long s) for {@code s}.
-     */
-    private static boolean matchesIgnoringCase(String text, int i, String lowerAscii) {
-        if (i + lowerAscii.length() > text.length()) {
-            return false;
-        }
-        for (int k = 0; k < lowerAscii.length(); k++) {
-            char actual = text.charAt(i + k);
-            char expected = lowerAscii.charAt(k);
-            if (actual != expected && !(expected == 's' && actual == '\u017f')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------------------------------ BPE

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * preprocess straight into a slot of a direct batch buffer, run the vision tower. Single requests
  * go through an {@link ImageBatchQueue} that coalesces concurrent ones into one run; the
  * knowledge-base load embeds whole batches with {@link #encodeBatch}. The only caller of
- * {@link ClipModel#embedImages}.
+ * {@link VisionTower#embed}.
  */
 @ApplicationScoped
 public class ImageEncoder {
@@ -137,7 +137,7 @@ public class ImageEncoder {
     /** One vision-tower run, timed. */
     private float[][] embed(ClipModel model, FloatBuffer pixels, int batch) {
         long start = System.nanoTime();
-        float[][] embeddings = model.embedImages(pixels, batch);
+        float[][] embeddings = model.vision().embed(pixels, batch);
         inferenceTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         batchSizes.record(batch);
         return embeddings;

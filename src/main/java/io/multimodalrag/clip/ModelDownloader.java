@@ -7,11 +7,9 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,21 +28,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
  * Puts the files of a model variant into a folder, as a {@link Manifest} lists them.
  *
- * <p>Each file is fetched once: into a temporary file beside its target, checked against the SHA-256
- * pinned in the manifest (or, where none is pinned, the checksum the Hub publishes for it), then
- * moved under its final name in one atomic rename. A failure deletes the temporary file and throws a
- * {@link ModelDownloadException} whose message says what to do; no file is ever left half-written
- * under its final name.
+ * <p>Each file is fetched once: into a temporary file beside its target, checked against the size and
+ * SHA-256 pinned in the manifest, then moved under its final name in one atomic rename. A file the
+ * manifest pins no SHA-256 for is refused before anything is fetched ({@code onnx-models/download.sh}
+ * verifies such a file against the checksum the Hub publishes). A failure deletes the temporary
+ * file and throws a {@link ModelDownloadException} whose message says what to do; no file is ever
+ * left half-written under its final name.
  *
  * <p>Redirects are followed by hand (the Hub sends large files to a CDN) so that the access token goes
- * only to the server it was meant for, and so that the checksum headers of the Hub's own answer can be
- * read. The token is never logged nor put in a message.
+ * only to the server it was meant for. The token is never logged nor put in a message.
  */
 public final class ModelDownloader {
 
@@ -56,8 +53,6 @@ public final class ModelDownloader {
     private static final int BUFFER_BYTES = 64 * 1024;
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int LOG_EVERY_PERCENT = 10;
-    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern SHA1_HEX = Pattern.compile("[0-9a-f]{40}");
     private static final String HOW_TO_FETCH_BY_HAND =
             "or fetch the model by hand with onnx-models/download.sh (see onnx-models/README.md)";
 
@@ -105,21 +100,6 @@ public final class ModelDownloader {
         return Manifest.fromClasspath(DEFAULT_MANIFEST);
     }
 
-    /** The manifest this downloader follows. */
-    public Manifest manifest() {
-        return manifest;
-    }
-
-    /**
-     * Whether every file of the variant is in the folder with the size the manifest gives (any size
-     * where it gives none). Cheap: reads no file.
-     *
-     * @throws ModelDownloadException when the manifest has no such variant
-     */
-    public boolean isPresent(Path modelDir, String variant) {
-        return filesOf(variant).stream().allMatch(file -> hasExpectedSize(targetOf(modelDir, file), file));
-    }
-
     /**
      * Downloads the files of the variant that are missing from the folder, or that differ from the
      * manifest. Files already there and verified are kept. Makes one attempt per file.
@@ -129,6 +109,14 @@ public final class ModelDownloader {
      */
     public void download(Path modelDir, String variant) {
         List<ModelFile> files = filesOf(variant);
+        for (ModelFile file : files) {
+            if (file.sha256().isEmpty()) {
+                throw new ModelDownloadException("Downloading " + file.path() + " was refused: the manifest pins no "
+                        + "sha256 for it, so it cannot be verified. Pin its sha256 in the manifest (the Hub API lists "
+                        + "it as lfs.oid), or fetch the model with onnx-models/download.sh, which verifies such a "
+                        + "file against the checksum the Hub publishes (see onnx-models/README.md).");
+            }
+        }
         createDirectories(modelDir);
         long start = System.nanoTime();
         int fetched = 0;
@@ -176,16 +164,13 @@ public final class ModelDownloader {
         }
     }
 
-    /** Present with the right size, and with the right SHA-256 where one is pinned. */
+    /** Present with the size and SHA-256 pinned. */
     private boolean isVerified(Path target, ModelFile file) {
         if (!hasExpectedSize(target, file)) {
             return false;
         }
         try {
-            if (file.sha256().isEmpty()) {
-                return true; // verified against the Hub when it was downloaded; nothing to check offline
-            }
-            if (file.sha256().get().equals(hashFile(target, "SHA-256", null))) {
+            if (file.sha256().get().equals(sha256(target))) {
                 return true;
             }
             LOG.warnf("%s is in %s but its sha256 is not the one pinned; downloading it again",
@@ -213,9 +198,14 @@ public final class ModelDownloader {
                     file.size().isPresent() ? String.format("%.1f MB", file.size().getAsLong() / 1e6) : "size unknown",
                     uri);
             long start = System.nanoTime();
-            Answer answer = open(file, uri);
-            String sha256 = receive(file, answer, temp, start, watchdog);
-            verify(file, temp, sha256, answer.published());
+            HttpResponse<InputStream> response = open(file, uri);
+            String sha256 = receive(file, response, temp, start, watchdog);
+            if (!file.sha256().get().equals(sha256)) {
+                throw new ModelDownloadException("Downloading " + file.path() + " failed: its sha256 is " + sha256
+                        + ", the manifest pins " + file.sha256().get() + ". The file was discarded. The server may "
+                        + "hold another revision, or the transfer was corrupted: restart to try again, "
+                        + HOW_TO_FETCH_BY_HAND + ".");
+            }
             moveIntoPlace(temp, target);
             moved = true;
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -233,46 +223,10 @@ public final class ModelDownloader {
         }
     }
 
-    /** The Hub's answer to a file request, after redirects, and the checksums it published. */
-    private record Answer(HttpResponse<InputStream> response, Published published) { }
-
-    /**
-     * Checksums the server we were pointed at (not a CDN it redirects to) publishes for a file: the
-     * Hub sends {@code X-Linked-Etag} = SHA-256 for LFS files, and {@code ETag} = git blob SHA-1 for
-     * the small files kept in git.
-     */
-    private record Published(String sha256, String gitBlobSha1) {
-        static final Published NONE = new Published(null, null);
-
-        Published with(HttpHeaders headers, int status) {
-            String linked = unquote(headers.firstValue("x-linked-etag").orElse(""));
-            String etag = unquote(headers.firstValue("etag").orElse(""));
-            String sha = sha256 != null ? sha256
-                    : SHA256_HEX.matcher(linked).matches() ? linked
-                    : SHA256_HEX.matcher(etag).matches() ? etag
-                    : null;
-            String sha1 = gitBlobSha1 != null ? gitBlobSha1
-                    : status == 200 && SHA1_HEX.matcher(etag).matches() ? etag
-                    : null;
-            return new Published(sha, sha1);
-        }
-
-        private static String unquote(String etag) {
-            String value = etag.strip();
-            if (value.startsWith("W/")) {
-                value = value.substring(2);
-            }
-            if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
-                value = value.substring(1, value.length() - 1);
-            }
-            return value.toLowerCase(Locale.ROOT);
-        }
-    }
-
-    private Answer open(ModelFile file, URI uri) {
+    /** The answer to a file request, after redirects. */
+    private HttpResponse<InputStream> open(ModelFile file, URI uri) {
         String home = origin(uri);
         URI current = uri;
-        Published published = Published.NONE;
         for (int hop = 0; ; hop++) {
             HttpRequest.Builder request = HttpRequest.newBuilder(current)
                     .timeout(timeout)
@@ -284,11 +238,8 @@ public final class ModelDownloader {
             }
             HttpResponse<InputStream> response = send(file, uri, request.build());
             int status = response.statusCode();
-            if (atHome) {
-                published = published.with(response.headers(), status);
-            }
             if (status == 200) {
-                return new Answer(response, published);
+                return response;
             }
             closeQuietly(response.body());
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
@@ -350,8 +301,8 @@ public final class ModelDownloader {
     }
 
     /** Streams the body into {@code temp}; returns its SHA-256. */
-    private String receive(ModelFile file, Answer answer, Path temp, long start, ScheduledExecutorService watchdog) {
-        HttpResponse<InputStream> response = answer.response();
+    private String receive(ModelFile file, HttpResponse<InputStream> response, Path temp, long start,
+            ScheduledExecutorService watchdog) {
         long announced = response.headers().firstValueAsLong("content-length").orElse(-1);
         long expected = file.size().orElse(announced);
         if (file.size().isPresent() && announced >= 0 && announced != expected) {
@@ -441,46 +392,8 @@ public final class ModelDownloader {
         }
     }
 
-    private void verify(ModelFile file, Path temp, String sha256, Published published) {
-        String advice = " The file was discarded. The server may hold another revision, or the transfer was "
-                + "corrupted: restart to try again, " + HOW_TO_FETCH_BY_HAND + ".";
-        if (file.sha256().isPresent()) {
-            if (!file.sha256().get().equals(sha256)) {
-                throw new ModelDownloadException("Downloading " + file.path() + " failed: its sha256 is " + sha256
-                        + ", the manifest pins " + file.sha256().get() + "." + advice);
-            }
-        } else if (published.sha256() != null) {
-            if (!published.sha256().equals(sha256)) {
-                throw new ModelDownloadException("Downloading " + file.path() + " failed: its sha256 is " + sha256
-                        + ", the server publishes " + published.sha256() + "." + advice);
-            }
-        } else if (published.gitBlobSha1() != null) {
-            String gitSha1 = gitBlobSha1(temp);
-            if (!published.gitBlobSha1().equals(gitSha1)) {
-                throw new ModelDownloadException("Downloading " + file.path() + " failed: its git blob SHA-1 is "
-                        + gitSha1 + ", the server publishes " + published.gitBlobSha1() + "." + advice);
-            }
-        } else {
-            throw new ModelDownloadException("Downloading " + file.path() + " failed: the manifest pins no sha256 "
-                    + "for it and the server publishes none, so it cannot be verified and was discarded. Pin its "
-                    + "sha256 in the manifest (the Hub API lists it as lfs.oid), or use a server that sends "
-                    + "X-Linked-Etag as huggingface.co does.");
-        }
-    }
-
-    private String gitBlobSha1(Path file) {
-        try {
-            return hashFile(file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-            throw new ModelDownloadException("Cannot read back " + file + " to verify it (" + describe(e) + ").", e);
-        }
-    }
-
-    private static String hashFile(Path file, String algorithm, byte[] prefix) throws IOException {
-        MessageDigest digest = digest(algorithm);
-        if (prefix != null) {
-            digest.update(prefix);
-        }
+    private static String sha256(Path file) throws IOException {
+        MessageDigest digest = digest("SHA-256");
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buffer = new byte[BUFFER_BYTES];
             int n;

@@ -48,7 +48,7 @@ public class ModelLoader {
             state = new State(LoadStatus.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
-                            ? "present (vocabulary: " + model.tokenizer().source() + ")"
+                            ? "present (vocabulary: " + model.text().tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
             LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
         } catch (ModelUnavailableException | ModelDownloadException e) {

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Turns texts into L2-normalised CLIP embeddings on the {@link EncoderWorkerPool}: tokenize with the
  * model's {@link ClipTokenizer}, run the text tower on up to {@code rag.encoder.max-batch} texts at
- * a time. The only caller of {@link ClipModel#embedTexts}. A model without a text tower fails with
+ * a time. The only caller of {@link TextTower#embed}. A model without a text tower fails with
  * a {@link ModelUnavailableException} that says how to get one; images are not affected.
  */
 @ApplicationScoped
@@ -38,15 +38,15 @@ public class TextEncoder {
     }
 
     private List<float[]> encodeNow(List<String> texts) {
-        ClipModel model = models.require();
-        ClipTokenizer tokenizer = model.tokenizer();
-        int contextLength = model.contextLength();
+        TextTower tower = models.require().text();
+        ClipTokenizer tokenizer = tower.tokenizer();
+        int contextLength = tower.contextLength();
         List<float[]> embeddings = new ArrayList<>(texts.size());
         for (int from = 0; from < texts.size(); from += maxBatch) {
             List<TokenizedText> batch = texts.subList(from, Math.min(texts.size(), from + maxBatch)).stream()
                     .map(text -> tokenizer.tokenize(text, contextLength))
                     .toList();
-            embeddings.addAll(Arrays.asList(model.embedTexts(batch)));
+            embeddings.addAll(Arrays.asList(tower.embed(batch)));
         }
         return embeddings;
     }

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Images per second of {@link ClipModel#embedImages} at several batch sizes, on CUDA and on the
+ * Images per second of {@link VisionTower#embed} at several batch sizes, on CUDA and on the
  * CPU of the same machine, over preprocessed random inputs (decoding and preprocessing are left
  * out: this measures ONNX Runtime and the model). Run by bench/gpu.sh; a benchmark program, not a
  * test.
@@ -96,13 +96,13 @@ public final class ClipThroughput {
     private static Point measure(ClipModel model, int batch, double seconds) {
         FloatBuffer pixels = randomPixels(batch, model.imageSize());
         for (int i = 0; i < 2; i++) {
-            model.embedImages(pixels.duplicate(), batch);
+            model.vision().embed(pixels.duplicate(), batch);
         }
         int runs = 0;
         long started = System.nanoTime();
         double elapsed;
         do {
-            model.embedImages(pixels.duplicate(), batch);
+            model.vision().embed(pixels.duplicate(), batch);
             runs++;
             elapsed = (System.nanoTime() - started) / 1e9;
         } while (elapsed < seconds || runs < 3);

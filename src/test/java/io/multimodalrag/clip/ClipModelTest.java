@@ -32,7 +32,9 @@ class ClipModelTest {
             assertEquals(224, model.imageSize());
             assertEquals(32, model.dimensions());
             assertTrue(model.hasTextTower());
-            assertEquals(77, model.contextLength());
+            assertEquals(77, model.text().contextLength());
+            assertEquals(32, model.text().dimensions());
+            assertEquals(224, model.vision().imageSize());
             assertEquals("clip-tiny", model.name());
             assertEquals(ClipModel.Device.CPU, model.device());
         }
@@ -48,10 +50,8 @@ class ClipModelTest {
         try (ClipModel model = open(PLAIN)) {
             assertEquals(160, model.imageSize());
             assertFalse(model.hasTextTower());
-            ModelUnavailableException noTextTower = assertThrows(ModelUnavailableException.class,
-                    () -> model.embedTexts(List.of(new TokenizedText(new long[77], 2))));
+            ModelUnavailableException noTextTower = assertThrows(ModelUnavailableException.class, model::text);
             assertTrue(noTextTower.getMessage().contains("no text tower (text_model.onnx)"), noTextTower.getMessage());
-            assertThrows(ModelUnavailableException.class, model::tokenizer);
         }
         checkImageEmbeddings(PLAIN);
     }
@@ -71,7 +71,7 @@ class ClipModelTest {
             tokens.add(new TokenizedText(row, length));
         }
         try (ClipModel model = open(TINY)) {
-            float[][] embeddings = model.embedTexts(tokens);
+            float[][] embeddings = model.text().embed(tokens);
             for (int i = 0; i < tokens.size(); i++) {
                 assertArrayEquals(floats(expected.get("text_embeds_normalized").get(i)), embeddings[i], 1e-4f);
             }
@@ -81,7 +81,7 @@ class ClipModelTest {
     @Test
     void theTokenizerOfAFolderWithoutVocabularyFilesIsClipsOwn() {
         try (ClipModel model = open(TINY)) {
-            assertSame(ClipTokenizer.bundled(), model.tokenizer());
+            assertSame(ClipTokenizer.bundled(), model.text().tokenizer());
         }
     }
 
@@ -94,10 +94,10 @@ class ClipModelTest {
     @Test
     void normaliseMakesUnitVectorsAndLeavesZeroAlone() {
         float[] v = {3, 4};
-        ClipModel.normalise(v);
+        OrtSessions.normalise(v);
         assertArrayEquals(new float[] {0.6f, 0.8f}, v, 1e-7f);
         float[] zero = {0, 0};
-        ClipModel.normalise(zero);
+        OrtSessions.normalise(zero);
         assertArrayEquals(new float[] {0, 0}, zero);
     }
 
@@ -118,7 +118,7 @@ class ClipModelTest {
                 }
             }
             pixels.flip();
-            float[][] embeddings = model.embedImages(pixels, 2);
+            float[][] embeddings = model.vision().embed(pixels, 2);
             for (int n = 0; n < 2; n++) {
                 assertArrayEquals(floats(expected.get("image_embeds_normalized").get(n)), embeddings[n], 1e-4f);
                 double norm = 0;

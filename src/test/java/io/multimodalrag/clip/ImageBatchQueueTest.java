@@ -213,14 +213,14 @@ class ImageBatchQueueTest {
                 FloatBuffer input = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
                         .asFloatBuffer();
                 pre.preprocess(decoder.decode(image), input);
-                single.add(model.embedImages(input.flip(), 1)[0]);
+                single.add(model.vision().embed(input.flip(), 1)[0]);
             }
 
             FakeTower counter = new FakeTower();
             counter.releaseFirstRun.countDown();
             ImageBatchQueue.Inference counted = (pixels, batch) -> {
                 counter.batchSizes.add(batch);
-                return model.embedImages(pixels, batch);
+                return model.vision().embed(pixels, batch);
             };
             try (ImageBatchQueue queue = new ImageBatchQueue(
                     (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new), slot, helper),

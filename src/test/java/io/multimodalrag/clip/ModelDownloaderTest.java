@@ -86,20 +86,17 @@ class ModelDownloaderTest {
         serveAll();
         ModelDownloader downloader = downloader(manifest(true), Optional.empty());
 
-        assertFalse(downloader.isPresent(dir, "fp32"));
         downloader.download(dir, "fp32");
 
         assertArrayEquals(vision, Files.readAllBytes(dir.resolve("onnx/vision_model.onnx")));
         assertArrayEquals(text, Files.readAllBytes(dir.resolve("onnx/text_model.onnx")));
         assertArrayEquals(tokenizer, Files.readAllBytes(dir.resolve("tokenizer.json")));
         assertFalse(Files.exists(dir.resolve("onnx/vision_model_quantized.onnx")), "only the fp32 variant");
-        assertTrue(downloader.isPresent(dir, "fp32"));
-        assertFalse(downloader.isPresent(dir, "int8"));
         assertEquals(List.of(), leftovers());
     }
 
     @Test
-    void keepsFilesAlreadyThereAndVerified() {
+    void keepsFilesAlreadyThereAndVerified() throws IOException {
         serveAll();
         ModelDownloader downloader = downloader(manifest(true), Optional.empty());
         downloader.download(dir, "fp32");
@@ -109,7 +106,7 @@ class ModelDownloaderTest {
 
         assertEquals(requests + 1, hub.requests.size(), "only the int8 vision tower is fetched");
         assertEquals(PREFIX + "onnx/vision_model_quantized.onnx", hub.requests.get(requests).path());
-        assertTrue(downloader.isPresent(dir, "int8"));
+        assertArrayEquals(visionInt8, Files.readAllBytes(dir.resolve("onnx/vision_model_quantized.onnx")));
     }
 
     @Test
@@ -216,7 +213,7 @@ class ModelDownloaderTest {
     }
 
     @Test
-    void tokenIsSentButNeverAppearsInMessagesOrLogs() {
+    void tokenIsSentButNeverAppearsInMessagesOrLogs() throws IOException {
         serveAll();
         hub.serve(PREFIX + "onnx/vision_model.onnx", exchange -> {
             boolean allowed = "Bearer right-token".equals(exchange.getRequestHeaders().getFirst("Authorization"));
@@ -235,7 +232,7 @@ class ModelDownloaderTest {
         assertFalse(e.getMessage().contains("wrong-token"), e.getMessage());
 
         downloader(manifest(true), Optional.of("right-token")).download(dir, "fp32");
-        assertTrue(downloader(manifest(true), Optional.empty()).isPresent(dir, "fp32"));
+        assertArrayEquals(vision, Files.readAllBytes(dir.resolve("onnx/vision_model.onnx")));
         assertTrue(logMessages().stream().noneMatch(m -> m.contains("wrong-token") || m.contains("right-token")),
                 logMessages()::toString);
     }
@@ -252,24 +249,6 @@ class ModelDownloaderTest {
     }
 
     @Test
-    void isPresentChecksEveryFileOfTheVariantAndItsSize() throws IOException {
-        ModelDownloader downloader = downloader(manifest(true), Optional.empty());
-        assertFalse(downloader.isPresent(dir, "fp32"));
-
-        Files.createDirectories(dir.resolve("onnx"));
-        Files.write(dir.resolve("onnx/vision_model.onnx"), vision);
-        Files.write(dir.resolve("onnx/text_model.onnx"), text);
-        assertFalse(downloader.isPresent(dir, "fp32"), "tokenizer missing");
-
-        Files.write(dir.resolve("tokenizer.json"), new byte[tokenizer.length - 1]);
-        assertFalse(downloader.isPresent(dir, "fp32"), "tokenizer of the wrong size");
-
-        Files.write(dir.resolve("tokenizer.json"), tokenizer);
-        assertTrue(downloader.isPresent(dir, "fp32"));
-        assertFalse(downloader.isPresent(dir, "int8"));
-    }
-
-    @Test
     void unknownVariantIsRefusedWithTheKnownOnes() {
         ModelDownloader downloader = downloader(manifest(true), Optional.empty());
 
@@ -280,62 +259,15 @@ class ModelDownloaderTest {
     }
 
     @Test
-    void unpinnedFileIsVerifiedAgainstTheSha256TheHubPublishes() throws IOException {
-        servePublishingChecksums();
-        hub.serve(PREFIX + "onnx/vision_model.onnx",
-                redirect(cdn.uri("/blobs/vision"), Map.of("X-Linked-Etag", "\"" + sha256(vision) + "\"")));
-        cdn.serve("/blobs/vision", ok(vision, Map.of("ETag", "\"cdn-etag-not-a-checksum\"")));
-
-        downloader(manifest(false), Optional.empty()).download(dir, "fp32");
-
-        assertArrayEquals(vision, Files.readAllBytes(dir.resolve("onnx/vision_model.onnx")));
-    }
-
-    @Test
-    void unpinnedFileIsRefusedWhenItDiffersFromWhatTheHubPublishes() {
-        servePublishingChecksums();
-        hub.serve(PREFIX + "onnx/vision_model.onnx",
-                redirect(cdn.uri("/blobs/vision"), Map.of("X-Linked-Etag", "\"" + sha256(text) + "\"")));
-        cdn.serve("/blobs/vision", ok(vision, Map.of()));
-
-        ModelDownloadException e = assertThrows(ModelDownloadException.class,
-                () -> downloader(manifest(false), Optional.empty()).download(dir, "fp32"));
-
-        assertTrue(e.getMessage().contains("the server publishes " + sha256(text)), e.getMessage());
-        assertFalse(Files.exists(dir.resolve("onnx/vision_model.onnx")));
-        assertEquals(List.of(), leftovers());
-    }
-
-    @Test
-    void unpinnedSmallFileIsVerifiedAgainstTheGitBlobSha1TheHubPublishes() throws IOException {
-        servePublishingChecksums();
-
-        downloader(manifest(false), Optional.empty()).download(dir, "fp32");
-
-        assertArrayEquals(tokenizer, Files.readAllBytes(dir.resolve("tokenizer.json")));
-        assertArrayEquals(text, Files.readAllBytes(dir.resolve("onnx/text_model.onnx")));
-    }
-
-    @Test
-    void unpinnedSmallFileIsRefusedWhenItDiffersFromTheGitBlobSha1TheHubPublishes() {
-        servePublishingChecksums();
-        hub.serve(PREFIX + "tokenizer.json", ok(tokenizer, Map.of("ETag", "\"" + gitBlobSha1(text) + "\"")));
-
-        ModelDownloadException e = assertThrows(ModelDownloadException.class,
-                () -> downloader(manifest(false), Optional.empty()).download(dir, "fp32"));
-
-        assertTrue(e.getMessage().contains("git blob SHA-1 is " + gitBlobSha1(tokenizer)), e.getMessage());
-        assertFalse(Files.exists(dir.resolve("tokenizer.json")));
-    }
-
-    @Test
-    void unpinnedFileWithoutAPublishedChecksumIsRefused() {
+    void unpinnedFileIsRefusedBeforeAnythingIsFetched() {
         serveAll();
 
         ModelDownloadException e = assertThrows(ModelDownloadException.class,
                 () -> downloader(manifest(false), Optional.empty()).download(dir, "fp32"));
 
         assertTrue(e.getMessage().contains("cannot be verified"), e.getMessage());
+        assertTrue(e.getMessage().contains("onnx-models/download.sh"), e.getMessage());
+        assertEquals(0, hub.requests.size(), "nothing fetched");
         assertFalse(Files.exists(dir.resolve("onnx/vision_model.onnx")));
         assertEquals(List.of(), leftovers());
     }
@@ -444,13 +376,6 @@ class ModelDownloaderTest {
         hub.serve(PREFIX + "tokenizer.json", ok(tokenizer, Map.of()));
     }
 
-    /** As the Hub does: X-Linked-Etag (sha256) on LFS files, ETag = git blob SHA-1 on small files. */
-    private void servePublishingChecksums() {
-        hub.serve(PREFIX + "onnx/vision_model.onnx", ok(vision, Map.of("X-Linked-Etag", "\"" + sha256(vision) + "\"")));
-        hub.serve(PREFIX + "onnx/text_model.onnx", ok(text, Map.of("ETag", "W/\"" + sha256(text) + "\"")));
-        hub.serve(PREFIX + "tokenizer.json", ok(tokenizer, Map.of("ETag", "\"" + gitBlobSha1(tokenizer) + "\"")));
-    }
-
     private List<Path> leftovers() {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".part")).toList();
@@ -479,16 +404,6 @@ class ModelDownloaderTest {
     private static String sha256(byte[] content) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String gitBlobSha1(byte[] content) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            sha1.update(("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII));
-            return HexFormat.of().formatHex(sha1.digest(content));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -48,7 +48,7 @@ class TextEncoderTest {
     void ourTokenizerGivesTheIdsTheReferenceEmbeddingsWereMadeFrom() {
         ClipModel model = models.require();
         for (int i = 0; i < expected.get("texts").size(); i++) {
-            TokenizedText tokens = model.tokenizer().tokenize(expected.get("texts").get(i).asText(), model.contextLength());
+            TokenizedText tokens = model.text().tokenizer().tokenize(expected.get("texts").get(i).asText(), model.text().contextLength());
             long[] ids = new long[expected.get("input_ids").get(i).size()];
             int maskedIn = 0;
             for (int j = 0; j < ids.length; j++) {
