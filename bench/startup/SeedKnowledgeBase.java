@@ -1,5 +1,5 @@
 import io.multimodalrag.clip.ImageEncoder;
-import io.multimodalrag.search.ContentHash;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.search.EmbeddingCache;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -33,7 +33,7 @@ public final class SeedKnowledgeBase {
         int count = Integer.parseInt(args[3]);
         int dimensions = 512;
         Files.createDirectories(kb.resolve("images"));
-        // As KnowledgeBase.loadNow: the vision tower's content hash and the pipeline version.
+        // As ImageEncoder.embeddingFingerprint: the vision tower's content hash and the pipeline version.
         String fingerprint = ContentHash.contentHash((ContentHash.contentHash(visionFile) + "/pipeline-"
                 + ImageEncoder.PIPELINE_VERSION).getBytes(StandardCharsets.UTF_8));
         EmbeddingCache cache = EmbeddingCache.open(cacheDir, fingerprint, dimensions);

@@ -7,8 +7,7 @@
 # cache for each variant's vision tower (bench/startup/SeedKnowledgeBase.java), then, per variant
 # (fp32, int8), starts the packaged service RUNS times (default 3) and prints the time from launch
 # to /q/health/ready UP, VmRSS and VmHWM once ready, and issue 6's memory budget:
-# 1.5 × model files + 1.1 × embedding matrix + 400 MB, and whether the vision tower's hash came from
-# its memo beside the cache (the first run after seeding computes and remembers it). Only 127.0.0.1
+# 1.5 × model files + 1.1 × embedding matrix + 400 MB. Only 127.0.0.1
 # is contacted. Extra JVM options (e.g. a heap limit) go in BENCH_JAVA_OPTS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -59,8 +58,6 @@ for variant in fp32 int8; do
         elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
         rss=$(kib VmRSS "$pid"); hwm=$(kib VmHWM "$pid")
         ready=$(grep -o 'knowledge base ready: [0-9]* entries ([0-9]* embedded now' "$log" | tail -1 || true)
-        if grep -q 'remembered in .*(file unchanged' "$log"; then ready="$ready, vision tower hash remembered"
-        else ready="$ready, vision tower hashed"; fi
         awk -v v="$variant" -v r="$r" -v e="$elapsed" -v rss="$rss" -v hwm="$hwm" -v m="$model_bytes" -v n="$entries" \
             -v ready="$ready" 'BEGIN {
             budget = 1.5 * m / 1048576 + 1.1 * n * 512 * 4 / 1048576 + 400

@@ -3,7 +3,7 @@ package io.multimodalrag.answer;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.multimodalrag.image.ImageDecoder;
-import io.multimodalrag.search.ContentHash;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.search.KnowledgeBaseEntry;
 import io.multimodalrag.search.SearchHit;
 import io.smallrye.mutiny.Multi;

@@ -4,11 +4,15 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import io.multimodalrag.files.ContentHash;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * One CLIP export opened in ONNX Runtime: its {@link VisionTower}, its {@link TextTower} when the
@@ -27,14 +31,14 @@ public final class ClipModel implements AutoCloseable {
     private final Optional<TextTower> text;
     private final Device device;
     private final String name;
-    private final Path visionFile;
+    private final String visionWeights;
 
-    private ClipModel(VisionTower vision, Optional<TextTower> text, Device device, String name, Path visionFile) {
+    private ClipModel(VisionTower vision, Optional<TextTower> text, Device device, String name, String visionWeights) {
         this.vision = vision;
         this.text = text;
         this.device = device;
         this.name = name;
-        this.visionFile = visionFile;
+        this.visionWeights = visionWeights;
         text.ifPresent(t -> {
             if (t.dimensions() != vision.dimensions()) {
                 throw new ModelUnavailableException("the text tower's embeddings have " + t.dimensions()
@@ -49,9 +53,23 @@ public final class ClipModel implements AutoCloseable {
         return open(modelFiles, device, intraOpThreads, false);
     }
 
-    /** Opens the towers found in {@code modelFiles} on {@code device}. */
+    /**
+     * Opens the towers found in {@code modelFiles} on {@code device}. The vision tower's content hash is computed on
+     * a thread of its own meanwhile: reading 351 MB through SHA-256 (0.3–0.65 s) overlaps ONNX Runtime's session
+     * creation instead of following it.
+     */
     public static ClipModel open(ModelFiles modelFiles, Device device, int intraOpThreads, boolean allowSpinning) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        CompletableFuture<String> visionWeights = new CompletableFuture<>();
+        Thread hashing = new Thread(() -> {
+            try {
+                visionWeights.complete(ContentHash.contentHash(modelFiles.vision()));
+            } catch (IOException | RuntimeException e) {
+                visionWeights.completeExceptionally(e);
+            }
+        }, "vision-tower-hash");
+        hashing.setDaemon(true);
+        hashing.start();
         OrtSession visionSession = null;
         OrtSession textSession = null;
         try {
@@ -63,7 +81,7 @@ public final class ClipModel implements AutoCloseable {
                 textSession = OrtSessions.open(environment, modelFiles.text().get(), device, intraOpThreads, allowSpinning);
                 text = Optional.of(new TextTower(environment, textSession, tokenizer));
             }
-            return new ClipModel(vision, text, device, modelFiles.name(), modelFiles.vision());
+            return new ClipModel(vision, text, device, modelFiles.name(), weightsOf(modelFiles.vision(), visionWeights));
         } catch (OrtException e) {
             OrtSessions.closeQuietly(textSession);
             OrtSessions.closeQuietly(visionSession);
@@ -73,6 +91,15 @@ public final class ClipModel implements AutoCloseable {
             OrtSessions.closeQuietly(textSession);
             OrtSessions.closeQuietly(visionSession);
             throw e;
+        }
+    }
+
+    private static String weightsOf(Path visionFile, CompletableFuture<String> hash) {
+        try {
+            return hash.join();
+        } catch (CompletionException e) {
+            throw new ModelUnavailableException("cannot read the vision tower " + visionFile + ": "
+                    + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -127,9 +154,9 @@ public final class ClipModel implements AutoCloseable {
         return name;
     }
 
-    /** The vision tower's file: its content identifies the weights behind cached embeddings. */
-    public Path visionFile() {
-        return visionFile;
+    /** The SHA-256 of the vision tower's file: it identifies the weights behind stored embeddings. */
+    public String visionWeights() {
+        return visionWeights;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.multimodalrag.clip;
 
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,6 +87,15 @@ public class ImageEncoder {
      */
     public Uni<float[]> encode(byte[] imageBytes) {
         return Uni.createFrom().completionStage(() -> queue().submit(imageBytes));
+    }
+
+    /**
+     * What embeddings of {@code model}'s vision tower made by this pipeline are kept under: the tower's content hash
+     * and {@link #PIPELINE_VERSION}, so that embeddings made by other weights or from other pixels are never reused.
+     */
+    public static String embeddingFingerprint(ClipModel model) {
+        return ContentHash.contentHash((model.visionWeights() + "/pipeline-" + PIPELINE_VERSION)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.multimodalrag.clip;
 
+import io.multimodalrag.files.ContentHash;
+import io.multimodalrag.files.DurableFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,10 +12,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -170,7 +170,7 @@ public final class ModelDownloader {
             return false;
         }
         try {
-            if (file.sha256().get().equals(sha256(target))) {
+            if (file.sha256().get().equals(ContentHash.contentHash(target))) {
                 return true;
             }
             LOG.warnf("%s is in %s but its sha256 is not the one pinned; downloading it again",
@@ -392,25 +392,9 @@ public final class ModelDownloader {
         }
     }
 
-    private static String sha256(Path file) throws IOException {
-        MessageDigest digest = digest("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[BUFFER_BYTES];
-            int n;
-            while ((n = in.read(buffer)) != -1) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
     private void moveIntoPlace(Path temp, Path target) {
         try {
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            DurableFiles.move(temp, target);
         } catch (IOException e) {
             throw new ModelDownloadException("Cannot move the verified download into " + target + " ("
                     + describe(e) + "). Check permissions of rag.model.dir.", e);

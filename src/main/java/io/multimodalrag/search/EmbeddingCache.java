@@ -1,5 +1,6 @@
 package io.multimodalrag.search;
 
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.files.DurableFiles;
 import java.io.EOFException;
 import java.io.IOException;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.files.DurableFiles;
 import io.multimodalrag.search.KnowledgeBase.CatalogueUnusableException;
 import java.io.IOException;
@@ -601,10 +602,8 @@ final class FilesStore implements KnowledgeBaseStore {
     }
 
     /**
-     * The embedding cache of {@code model}'s vision tower. Its fingerprint covers the tower's weights
-     * (the file's content hash, remembered between starts by {@link ContentHashMemo} while the file
-     * is unchanged) and the image pipeline's version, so embeddings made by other weights or from
-     * other pixels are never reused. A disabled cache needs no fingerprint, so nothing is hashed.
+     * The embedding cache of {@code model}'s vision tower, under {@link ImageEncoder#embeddingFingerprint}: embeddings
+     * made by other weights or from other pixels are never reused.
      */
     private EmbeddingCache openCache(ClipModel model) {
         cacheUnopened = false;
@@ -625,24 +624,7 @@ final class FilesStore implements KnowledgeBaseStore {
     }
 
     private EmbeddingCache openCacheFile(ClipModel model) {
-        return EmbeddingCache.open(config.cacheDir(), modelFingerprint(model, config.cacheDir()), model.dimensions());
-    }
-
-    /**
-     * The fingerprint embeddings of {@code model}'s vision tower are kept under: the tower's content hash (remembered
-     * between starts in {@code memoDirectory} by {@link ContentHashMemo} while the file is unchanged) and the image
-     * pipeline's version, so embeddings made by other weights or from other pixels are never reused.
-     */
-    static String modelFingerprint(ClipModel model, Path memoDirectory) {
-        String weights;
-        try {
-            weights = new ContentHashMemo(memoDirectory).contentHash(model.visionFile());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read the vision tower " + model.visionFile() + ": "
-                    + e.getMessage(), e);
-        }
-        return ContentHash.contentHash((weights + "/pipeline-" + ImageEncoder.PIPELINE_VERSION)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return EmbeddingCache.open(config.cacheDir(), ImageEncoder.embeddingFingerprint(model), model.dimensions());
     }
 
     private static Path baseDirectory(Path descriptions) {

@@ -6,6 +6,7 @@ import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.ContentHash;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.PreDestroy;

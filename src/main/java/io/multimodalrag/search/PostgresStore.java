@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.search.KnowledgeBase.CatalogueUnusableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -176,7 +177,7 @@ final class PostgresStore implements KnowledgeBaseStore {
     /** Sets the model the store embeds with (load does; the tests, for a replica's share of the embedding work). */
     void useModel(ClipModel loadedModel) {
         if (model != loadedModel) {
-            fingerprint = FilesStore.modelFingerprint(loadedModel, config.cacheDir());
+            fingerprint = ImageEncoder.embeddingFingerprint(loadedModel);
             model = loadedModel;
         }
     }

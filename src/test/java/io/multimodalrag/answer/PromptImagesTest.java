@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.multimodalrag.image.ImageDecoder;
-import io.multimodalrag.search.ContentHash;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.search.KnowledgeBaseEntry;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.SearchHit;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.multimodalrag.files.ContentHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,6 +38,13 @@ class ClipModelTest {
             assertEquals(224, model.vision().imageSize());
             assertEquals("clip-tiny", model.name());
             assertEquals(ClipModel.Device.CPU, model.device());
+        }
+    }
+
+    @Test
+    void theVisionTowersWeightsAreIdentifiedByTheFilesContentHash() throws IOException {
+        try (ClipModel model = open(TINY)) {
+            assertEquals(ContentHash.contentHash(TINY.resolve("vision_model.onnx")), model.visionWeights());
         }
     }
 

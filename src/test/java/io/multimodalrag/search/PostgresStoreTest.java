@@ -12,6 +12,7 @@ import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
+import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.testing.PostgresResource;
 import io.multimodalrag.testing.UniqueImages;
 import io.quarkus.test.junit.QuarkusTest;

@@ -1,4 +1,4 @@
-package io.multimodalrag.search;
+package io.multimodalrag.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,8 +13,8 @@ import java.util.Objects;
 
 /**
  * The identity of an image's content: the SHA-256 of its bytes as 64 lower-case hex characters. Two files with the
- * same bytes share one hash, so renaming or copying an image does not make it look new to the
- * {@link EmbeddingCache}.
+ * same bytes share one hash, so renaming or copying an image does not make it look new to the embedding cache. The
+ * vision tower's weights are identified the same way, and a downloaded file is checked against its pinned hash.
  */
 public final class ContentHash {
 
