@@ -41,7 +41,7 @@ for rows in ${sizes//,/ }; do
             classes=target/classes
             [ "$tree" = base ] && classes=$work/base/target/classes
             echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-            java --add-modules=jdk.incubator.vector -Xms4g -Xmx4g -XX:+UseParallelGC -XX:+UseTransparentHugePages \
+            java --add-modules=jdk.incubator.vector -Xms6g -Xmx6g -XX:+UseParallelGC -XX:+UseTransparentHugePages \
                 -cp "$classes:$work/$tree-bench" SearchBenchmark "$dir" "$rows" 512 "$threads" 32 "$batch_runs" \
                 "ab-$tree" "$round" 2>&1 | grep -v '^WARNING: Using incubator'
         done
