@@ -4,6 +4,7 @@ import io.multimodalrag.answer.Answer;
 import io.multimodalrag.answer.AnswerEvent;
 import io.multimodalrag.answer.AnswerService;
 import io.multimodalrag.answer.ChatCompletionUsage;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -17,9 +18,7 @@ import jakarta.ws.rs.sse.Sse;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * Questions about a photo, answered by the vision LLM from the knowledge base's descriptions of the
@@ -29,17 +28,18 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 public class AskResource {
 
     private final AnswerService answers;
-    private final MultipartBodies uploads;
+    private final ProblemMapper problems;
 
-    public AskResource(AnswerService answers, MultipartBodies uploads) {
+    public AskResource(AnswerService answers, ProblemMapper problems) {
         this.answers = answers;
-        this.uploads = uploads;
+        this.problems = problems;
     }
 
     /** The form of a question. */
+    @RegisterForReflection
     public record AskForm(
             @Schema(type = SchemaType.STRING, format = "binary", required = true,
-                    description = MultipartBodies.IMAGE_PART) String image,
+                    description = MultipartBodies.IMAGE_PART) byte[] image,
             @Schema(type = SchemaType.STRING, required = true, maxLength = RequestFields.MAX_QUESTION_LENGTH,
                     examples = "What is the capacity of this item?", description = "the question about the photo") String question,
             @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "100", defaultValue = "2",
@@ -76,9 +76,7 @@ public class AskResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Answer a question about a photo from the knowledge base's most similar images")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
-            schema = @Schema(implementation = AskForm.class)))
-    public Uni<AskResponse> ask(MultipartForm form) {
+    public Uni<AskResponse> ask(AskForm form) {
         return answers.ask(question(form)).map(AskResponse::of);
     }
 
@@ -92,24 +90,21 @@ public class AskResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Answer a question about a photo, streamed as server-sent events")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
-            schema = @Schema(implementation = AskForm.class)))
-    public Multi<OutboundSseEvent> askStreaming(MultipartForm form, @Context Sse sse) {
+    public Multi<OutboundSseEvent> askStreaming(AskForm form, @Context Sse sse) {
         return answers.askStreaming(question(form))
                 .map(event -> event instanceof AnswerEvent.TextDelta delta
                         ? event(sse, "delta", new Delta(delta.text()))
                         : event(sse, "done", AskResponse.of(((AnswerEvent.Completed) event).answer())))
-                .onFailure().recoverWithItem(failure -> event(sse, "error", ProblemMapper.problemFor(failure)));
+                .onFailure().recoverWithItem(failure -> event(sse, "error", problems.problem(failure)));
     }
 
     /** Validates the form before any work; the LLM's configuration is checked before the photo is embedded. */
-    private AnswerService.Question question(MultipartForm form) {
-        byte[] photo = uploads.image(form);
-        String text = RequestFields.question(uploads.text(form, "question"));
-        int topK = RequestFields.k(uploads.text(form, "k"), 2);
-        float threshold = RequestFields.minScore(uploads.text(form, "minScore"));
+    private AnswerService.Question question(AskForm form) {
+        String text = RequestFields.question(form.question());
+        int topK = RequestFields.k(form.k(), 2);
+        float threshold = RequestFields.minScore(form.minScore());
         answers.requireConfigured();
-        return new AnswerService.Question(photo, text, topK, threshold);
+        return new AnswerService.Question(form.image(), text, topK, threshold);
     }
 
     private static OutboundSseEvent event(Sse sse, String name, Object data) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.clip.TextEncoder;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -14,9 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** CLIP embeddings for callers that keep their own index; image and text vectors share one space. */
 @Path("/v1/embeddings")
@@ -27,15 +26,12 @@ public class EmbeddingResource {
     private final ImageEncoder imageEncoder;
     private final TextEncoder textEncoder;
     private final ModelLoader models;
-    private final MultipartBodies uploads;
     private final TextFields texts;
 
-    public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models,
-            MultipartBodies uploads, TextFields texts) {
+    public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models, TextFields texts) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.models = models;
-        this.uploads = uploads;
         this.texts = texts;
     }
 
@@ -44,9 +40,10 @@ public class EmbeddingResource {
     }
 
     /** The form of an image-embedding request. */
+    @RegisterForReflection
     public record ImageEmbeddingForm(
             @Schema(type = SchemaType.STRING, format = "binary", required = true,
-                    description = MultipartBodies.IMAGE_PART) String image) {
+                    description = MultipartBodies.IMAGE_PART) byte[] image) {
     }
 
     /** The body of a text-embedding request: one text, or a list of texts. */
@@ -75,12 +72,9 @@ public class EmbeddingResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Embed an uploaded photo with CLIP (L2-normalised)")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
-            schema = @Schema(implementation = ImageEmbeddingForm.class)))
-    public Uni<ImageEmbedding> image(MultipartForm form) {
-        byte[] image = uploads.image(form);
+    public Uni<ImageEmbedding> image(ImageEmbeddingForm form) {
         String model = models.require().name();
-        return imageEncoder.encode(image).map(vector -> new ImageEmbedding(vector, vector.length, model));
+        return imageEncoder.encode(form.image()).map(vector -> new ImageEmbedding(vector, vector.length, model));
     }
 
     @POST

@@ -21,9 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.jboss.resteasy.reactive.PathPart;
 import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestPath;
@@ -40,19 +38,18 @@ public class ImageResource {
     private static final int MAX_PAGE_SIZE = 100;
 
     private final KnowledgeBase knowledgeBase;
-    private final MultipartBodies uploads;
     private final int maxDescriptionLength;
 
-    public ImageResource(KnowledgeBase knowledgeBase, MultipartBodies uploads, RagConfig config) {
+    public ImageResource(KnowledgeBase knowledgeBase, RagConfig config) {
         this.knowledgeBase = knowledgeBase;
-        this.uploads = uploads;
         this.maxDescriptionLength = config.upload().maxDescriptionLength();
     }
 
     /** The form that adds an image. */
+    @RegisterForReflection
     public record NewImageForm(
             @Schema(type = SchemaType.STRING, format = "binary", required = true,
-                    description = MultipartBodies.IMAGE_PART) String image,
+                    description = MultipartBodies.IMAGE_PART) byte[] image,
             @Schema(type = SchemaType.STRING, required = true, description = "what the image shows, as the LLM will read it")
             String description,
             @Schema(type = SchemaType.STRING, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -152,13 +149,9 @@ public class ImageResource {
     @Produces(MediaType.APPLICATION_JSON)
     @RolesAllowed(AdminTokenIdentityProvider.ADMIN)
     @Operation(summary = "Add an image with its description (admin); searchable at once")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
-            schema = @Schema(implementation = NewImageForm.class)))
-    public Uni<RestResponse<ImageEntry>> add(MultipartForm form) {
-        byte[] image = uploads.image(form);
-        String text = description(uploads.text(form, "description"));
-        String id = uploads.text(form, "id");
-        Optional<String> requestedId = Optional.ofNullable(id).map(String::strip).filter(s -> !s.isEmpty());
+    public Uni<RestResponse<ImageEntry>> add(NewImageForm form) {
+        String text = description(form.description());
+        Optional<String> requestedId = Optional.ofNullable(form.id()).map(String::strip).filter(s -> !s.isEmpty());
         requestedId.ifPresent(given -> {
             if (!KnowledgeBase.ID_PATTERN.matcher(given).matches()) {
                 throw ApiException.badField("'id' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -166,7 +159,7 @@ public class ImageResource {
         });
         // Hashing and the duplicate check take milliseconds for a large photo: off the event loop.
         // Location stays relative (RFC 9110 allows it): an absolute one would be built from the request's Host header.
-        return Uni.createFrom().deferred(() -> knowledgeBase.add(image, text, requestedId))
+        return Uni.createFrom().deferred(() -> knowledgeBase.add(form.image(), text, requestedId))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .map(entry -> RestResponse.ResponseBuilder.<ImageEntry>create(RestResponse.Status.CREATED)
                         .header("Location", "/v1/images/" + entry.id())

@@ -4,7 +4,9 @@ import io.multimodalrag.config.RagConfig;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.ConstrainedTo;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.RuntimeType;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.ext.MessageBodyReader;
@@ -12,6 +14,7 @@ import jakarta.ws.rs.ext.Provider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.annotation.Annotation;
+import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import org.eclipse.microprofile.config.ConfigProvider;
 
@@ -30,13 +33,15 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * most {@code rag.upload.max-buffered} (503 with Retry-After). Bytes count as they arrive, never as declared
  * ({@link RequestBodyWatch}), and here, whole, once the body is in.
  *
- * <p>Each resource describes its form for OpenAPI with a record ({@code @RequestBody} with
- * {@code @Schema(implementation = ...)}); the records are never instantiated.
+ * <p>Each upload operation takes its form as a record ({@link #bind}), which also describes the form in the OpenAPI
+ * document: a {@code byte[]} component is the photo, a {@code String} one a text field, each with its {@code @Schema}.
  */
+// Server side only, like JsonBodyLimit: the REST client reads no forms.
 @Provider
+@ConstrainedTo(RuntimeType.SERVER)
 @Consumes(MediaType.MULTIPART_FORM_DATA)
 @ApplicationScoped
-public class MultipartBodies implements MessageBodyReader<MultipartForm> {
+public class MultipartBodies implements MessageBodyReader<Record> {
 
     /** The OpenAPI description of the {@code image} part of the forms. */
     static final String IMAGE_PART = "the photo: JPEG, PNG, WebP, GIF or BMP, at most rag.upload.max-size";
@@ -80,12 +85,12 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
 
     @Override
     public boolean isReadable(Class<?> type, Type genericType, Annotation[] annotations, MediaType mediaType) {
-        return type == MultipartForm.class;
+        return type.isRecord();
     }
 
     @Override
-    public MultipartForm readFrom(Class<MultipartForm> type, Type genericType, Annotation[] annotations,
-            MediaType mediaType, MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+    public Record readFrom(Class<Record> type, Type genericType, Annotation[] annotations, MediaType mediaType,
+            MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
         // In memory already in the usual case; past quarkus.rest.input-buffer-size a blocking stream on a worker,
         // which Quarkus cuts off past quarkus.http.limits.max-body-size (ProblemMapper keeps that quiet).
         byte[] body = entity.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
@@ -96,20 +101,36 @@ public class MultipartBodies implements MessageBodyReader<MultipartForm> {
             throw ApiException.badField(EMPTY);
         }
         watch.holdWhole(request.getCurrent(), body.length, true);
-        return MultipartForm.parse(body, headers.getFirst("Content-Type"));
+        return bind(type, MultipartForm.parse(body, headers.getFirst("Content-Type")));
     }
 
-    /** The bytes of the form's {@code image} part, or a 400 problem. */
-    byte[] image(MultipartForm form) {
-        if (form == null) {
-            throw ApiException.badField(EMPTY);
+    /**
+     * The form as the record {@code type} declares it, component by component, in their order: a {@code byte[]} is a
+     * required file part (a 400 problem when it is missing), a {@code String} a text field (null when absent, a 413
+     * problem over the field limit).
+     */
+    <R extends Record> R bind(Class<R> type, MultipartForm form) {
+        RecordComponent[] components = type.getRecordComponents();
+        Class<?>[] types = new Class<?>[components.length];
+        Object[] values = new Object[components.length];
+        for (int i = 0; i < components.length; i++) {
+            String name = components[i].getName();
+            types[i] = components[i].getType();
+            values[i] = types[i] == byte[].class ? file(form, name) : text(form, name);
         }
-        return form.part("image").map(MultipartForm.Part::bytes).orElseThrow(() -> ApiException.badField(
-                "the multipart part 'image' is missing; send the photo as -F image=@photo.jpg"));
+        try {
+            return type.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the form record " + type.getName() + " cannot be built", e);
+        }
     }
 
-    /** A text field of the form: absent as null; over the field limit a 413 problem. */
-    String text(MultipartForm form, String name) {
+    private static byte[] file(MultipartForm form, String name) {
+        return form.part(name).map(MultipartForm.Part::bytes).orElseThrow(() -> ApiException.badField(
+                "the multipart part '" + name + "' is missing; send the photo as -F " + name + "=@photo.jpg"));
+    }
+
+    private String text(MultipartForm form, String name) {
         return form.part(name).map(part -> {
             if (part.length() > maxFieldBytes) {
                 throw ApiException.tooLarge("the form field '" + name + "' has " + part.length()

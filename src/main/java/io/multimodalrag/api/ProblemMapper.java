@@ -18,215 +18,124 @@ import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
 import io.vertx.core.http.HttpServerResponse;
+import jakarta.inject.Singleton;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * Turns every failure into one {@code application/problem+json} shape. Client errors carry a
- * detail written for the client; unexpected failures are logged with a reference and answered
- * without internals (no class names, no stack traces, no paths). {@link #problemFor} gives the same
- * problem for a failure that can no longer change the status, e.g. in the middle of an event stream.
+ * Turns every failure into one {@code application/problem+json} shape, from one table: each kind of failure with
+ * the problem (type, title, status, detail), the headers (Retry-After, WWW-Authenticate) and the body it is answered
+ * with. Client errors carry a detail written for the client; unexpected failures are logged with a reference and
+ * answered without internals (no class names, no stack traces, no paths). {@link #problem} reads the same table for a
+ * failure that can no longer change the status, e.g. in the middle of an event stream.
  */
+@Singleton
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     private static final String CHALLENGE = "Bearer realm=\"multimodal-rag\"";
     /** Jackson's message when STRICT_DUPLICATE_DETECTION finds a member twice ({@link StrictJson}). */
-    private static final java.util.regex.Pattern DUPLICATE_MEMBER = java.util.regex.Pattern.compile("Duplicate field '(.*)'");
+    private static final Pattern DUPLICATE_MEMBER = Pattern.compile("Duplicate field '(.*)'");
+
+    /** How a failure is answered: its problem, the headers beside it, and the body (the problem, or more). */
+    record Answer(Problem problem, Map<String, Object> headers, Object body) {
+        static Answer of(Problem problem) {
+            return new Answer(problem, Map.of(), problem);
+        }
+
+        static Answer of(int status, String slug, String title, String detail) {
+            return of(Problem.of(status, slug, title, detail));
+        }
+
+        Answer header(String name, Object value) {
+            Map<String, Object> more = new LinkedHashMap<>(headers);
+            more.put(name, value);
+            return new Answer(problem, more, body);
+        }
+    }
+
+    /** One line of the table: the failures of {@code type} and their answer. */
+    private record Rule<T extends Throwable>(Class<T> type, Function<T, Answer> answer) {
+        Answer apply(Throwable failure) {
+            return answer.apply(type.cast(failure));
+        }
+    }
 
     private final AdminTokenIdentityProvider adminTokens;
     private final String tooLargeDetail;
+    private final List<Rule<?>> table;
 
     public ProblemMapper(AdminTokenIdentityProvider adminTokens, MultipartBodies uploads) {
         this.adminTokens = adminTokens;
-        long fieldBytes = MultipartBodies.textFieldLimit();
         this.tooLargeDetail = "the request is over a size limit: the body may be at most " + uploads.maxBytes()
-                + " bytes (rag.upload.max-size) and each text field of a form at most " + fieldBytes + " bytes";
+                + " bytes (rag.upload.max-size) and each text field of a form at most "
+                + MultipartBodies.textFieldLimit() + " bytes";
+        this.table = List.of(
+                rule(ApiException.class, e -> e.retryAfterSeconds()
+                        .map(seconds -> Answer.of(e.problem()).header("Retry-After", seconds))
+                        .orElse(Answer.of(e.problem()))),
+                rule(ImageDecodingException.class, e -> switch (e.reason()) {
+                    case EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT -> Answer.of(415, "unsupported-image",
+                            "Not a supported image", e.getMessage());
+                    case CORRUPT -> Answer.of(422, "undecodable-image", "Image cannot be decoded", e.getMessage());
+                    case TOO_MANY_PIXELS -> Answer.of(422, "image-too-large", "Image has too many pixels", e.getMessage());
+                }),
+                rule(ModelUnavailableException.class, e -> Answer.of(503, "model-unavailable", "CLIP model not available",
+                        e.getMessage()).header("Retry-After", 30)),
+                rule(RejectedExecutionException.class, e -> Answer.of(503, "busy", "Service busy",
+                        "all encoder workers are busy and the queue is full; retry shortly").header("Retry-After", 1)),
+                rule(KnowledgeBaseUnavailableException.class, e -> Answer.of(503, "knowledge-base-unavailable",
+                        "Knowledge base not available", e.getMessage()).header("Retry-After", 10)),
+                rule(VisionLlmNotConfiguredException.class, e -> Answer.of(503, "llm-not-configured",
+                        "Vision LLM not configured", e.getMessage())),
+                rule(UpstreamException.class, ProblemMapper::upstream),
+                rule(NoReferenceFoundException.class, e -> Answer.of(404, "no-match", "No similar image", e.getMessage())),
+                rule(DuplicateEntryException.class, ProblemMapper::duplicate),
+                rule(KnowledgeBaseStorageException.class, e -> {
+                    Answer answer = Answer.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage());
+                    return e.passing() ? answer.header("Retry-After", 5) : answer;
+                }),
+                rule(ImportRefusedException.class, e -> Answer.of(409, "import-refused", "Import refused", e.getMessage())),
+                rule(UnknownEntryException.class, e -> Answer.of(404, "not-found", "Not found", e.getMessage())),
+                rule(UnauthorizedException.class, e -> adminOnly(Answer.of(401, "unauthorized", "Unauthorized",
+                        "changing the knowledge base needs the admin token: send 'Authorization: Bearer <rag.admin.token>'")
+                        .header("WWW-Authenticate", CHALLENGE))),
+                rule(AuthenticationFailedException.class, e -> adminOnly(Answer.of(401, "unauthorized", "Unauthorized",
+                        "the bearer token is not the admin token")
+                        .header("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\""))),
+                rule(ForbiddenException.class, e -> adminOnly(Answer.of(403, "forbidden", "Forbidden",
+                        "this needs the admin role"))),
+                rule(JsonProcessingException.class, e -> Answer.of(json(e))),
+                rule(WebApplicationException.class, this::web));
     }
 
-    @ServerExceptionMapper
-    public Response api(ApiException e) {
-        Response.ResponseBuilder response = Response.status(e.status()).type(Problem.MEDIA_TYPE).entity(e.problem());
-        e.retryAfterSeconds().ifPresent(seconds -> response.header("Retry-After", seconds));
-        return response.build();
+    private static <T extends Throwable> Rule<T> rule(Class<T> type, Function<T, Answer> answer) {
+        return new Rule<>(type, answer);
     }
 
-    @ServerExceptionMapper
-    public Response image(ImageDecodingException e) {
-        return problem(imageProblem(e));
-    }
-
-    @ServerExceptionMapper
-    public Response model(ModelUnavailableException e) {
-        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 30).entity(modelProblem(e)).build();
-    }
-
-    @ServerExceptionMapper
-    public Response busy(RejectedExecutionException e) {
-        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 1).entity(busyProblem()).build();
-    }
-
-    @ServerExceptionMapper
-    public Response llmNotConfigured(VisionLlmNotConfiguredException e) {
-        return problem(llmNotConfiguredProblem(e));
-    }
-
-    @ServerExceptionMapper
-    public Response upstream(UpstreamException e) {
-        Response.ResponseBuilder response = Response.status(upstreamStatus(e)).type(Problem.MEDIA_TYPE)
-                .entity(upstreamProblem(e));
-        if (e.kind() == UpstreamException.Kind.RATE_LIMITED) {
-            // Whole seconds, rounded up: never invite the client back sooner than the upstream asked.
-            e.retryAfter().ifPresent(delay -> response.header("Retry-After", Math.max(1, (delay.toMillis() + 999) / 1000)));
+    /**
+     * The failures Quarkus has mappers of its own for, which would answer them otherwise (an empty 400 for a JSON body
+     * of the wrong shape, a bare 401 or 403, the exception's own response); every other failure reaches
+     * {@link #unexpected}, and both answer from the table.
+     */
+    @ServerExceptionMapper({ UnauthorizedException.class, AuthenticationFailedException.class, ForbiddenException.class,
+            MismatchedInputException.class, WebApplicationException.class })
+    public Response quarkusOwn(Exception e) {
+        if (e instanceof WebApplicationException web && web.getResponse().getStatus() < 400) {
+            return web.getResponse(); // a redirect or the like: not a failure of the request
         }
-        return response.build();
-    }
-
-    @ServerExceptionMapper
-    public Response noReference(NoReferenceFoundException e) {
-        return problem(noReferenceProblem(e));
-    }
-
-    @ServerExceptionMapper
-    public Response duplicate(DuplicateEntryException e) {
-        Map<String, Object> body = problemFields(Problem.of(409, "duplicate", "Already in the knowledge base", e.getMessage()));
-        body.put("existing", ImageResource.ImageEntry.of(e.existing()));
-        return Response.status(409).type(Problem.MEDIA_TYPE).entity(body).build();
-    }
-
-    @ServerExceptionMapper
-    public Response storage(KnowledgeBaseStorageException e) {
-        Response.ResponseBuilder response = Response.status(503).type(Problem.MEDIA_TYPE)
-                .entity(Problem.of(503, "storage-unavailable", "Knowledge base not writable", e.getMessage()));
-        if (e.passing()) {
-            response.header("Retry-After", 5);
-        }
-        return response.build();
-    }
-
-    @ServerExceptionMapper
-    public Response importRefused(ImportRefusedException e) {
-        return problem(Problem.of(409, "import-refused", "Import refused", e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response knowledgeBaseUnavailable(KnowledgeBaseUnavailableException e) {
-        return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", 10)
-                .entity(knowledgeBaseProblem(e)).build();
-    }
-
-    @ServerExceptionMapper
-    public Response unknownEntry(UnknownEntryException e) {
-        return problem(Problem.of(404, "not-found", "Not found", e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public Response anonymous(UnauthorizedException e) {
-        if (!adminTokens.configured()) {
-            return writesDisabled();
-        }
-        return Response.status(401).type(Problem.MEDIA_TYPE).header("WWW-Authenticate", CHALLENGE)
-                .entity(Problem.of(401, "unauthorized", "Unauthorized",
-                        "changing the knowledge base needs the admin token: send 'Authorization: Bearer <rag.admin.token>'"))
-                .build();
-    }
-
-    @ServerExceptionMapper
-    public Response badCredentials(AuthenticationFailedException e) {
-        if (!adminTokens.configured()) {
-            return writesDisabled();
-        }
-        return Response.status(401).type(Problem.MEDIA_TYPE)
-                .header("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"")
-                .entity(Problem.of(401, "unauthorized", "Unauthorized", "the bearer token is not the admin token"))
-                .build();
-    }
-
-    @ServerExceptionMapper
-    public Response forbidden(ForbiddenException e) {
-        return adminTokens.configured()
-                ? problem(Problem.of(403, "forbidden", "Forbidden", "this needs the admin role"))
-                : writesDisabled();
-    }
-
-    private static Response writesDisabled() {
-        return problem(Problem.of(403, "writes-disabled", "Writes are disabled",
-                "the knowledge base is read-only because no admin token is configured; set rag.admin.token "
-                        + "(environment variable RAG_ADMIN_TOKEN) and send it as 'Authorization: Bearer <token>'"));
-    }
-
-    private static Map<String, Object> problemFields(Problem problem) {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("type", problem.type());
-        fields.put("title", problem.title());
-        fields.put("status", problem.status());
-        fields.put("detail", problem.detail());
-        return fields;
-    }
-
-    /** A JSON body that does not parse, or does not fit the request type: 400, with where it went wrong. */
-    @ServerExceptionMapper
-    public Response json(JsonProcessingException e) {
-        JsonProcessingException syntaxError = e;
-        // Jackson wraps a syntax error found inside a member in a mapping exception.
-        while (!(syntaxError instanceof StreamReadException) && syntaxError.getCause() instanceof JsonProcessingException cause) {
-            syntaxError = cause;
-        }
-        JsonLocation location = syntaxError.getLocation();
-        String where = location == null || location.getLineNr() < 1 ? ""
-                : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
-        java.util.regex.Matcher duplicate = DUPLICATE_MEMBER.matcher(String.valueOf(syntaxError.getOriginalMessage()));
-        if (duplicate.matches()) {
-            return problem(ApiException.badField("the JSON member '" + RequestFields.abbreviate(duplicate.group(1))
-                    + "' is given twice" + where + "; send each member once").problem());
-        }
-        String detail = syntaxError instanceof StreamReadException
-                ? "the request body is not valid JSON" + where
-                : "the request body is not a JSON object of the documented shape" + where + "; see /q/openapi";
-        return problem(ApiException.badField(detail).problem());
-    }
-
-    /** Replaces Quarkus' own mapper for this exception, which answers 400 with an empty body. */
-    @ServerExceptionMapper
-    public Response jsonShape(MismatchedInputException e) {
-        return json(e);
-    }
-
-    @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
-        int status = e.getResponse().getStatus();
-        if (status >= 500) {
-            return problem(unexpectedProblem(e));
-        }
-        if (e.getCause() instanceof JsonProcessingException cause) {
-            return json(cause);
-        }
-        if (status == 413) {
-            // A body over a limit of the HTTP layer. Same problem type as UploadLimitFilter's.
-            return problem(ApiException.tooLarge(tooLargeDetail).problem());
-        }
-        Response.Status.Family family = Response.Status.Family.familyOf(status);
-        if (family != Response.Status.Family.CLIENT_ERROR) {
-            return e.getResponse();
-        }
-        String title = Response.Status.fromStatusCode(status) != null
-                ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Client error";
-        String detail = switch (status) {
-            case 404 -> "no such resource; see /q/openapi for the API";
-            case 405 -> "this method is not allowed on this resource; see /q/openapi";
-            case 406 -> "the requested media type cannot be produced";
-            case 415 -> "unsupported content type; image uploads are multipart/form-data with a part named 'image', "
-                    + "text requests are application/json";
-            default -> "the request is not valid";
-        };
-        return problem(Problem.of(status, slug(title), title, detail));
+        return response(answer(e));
     }
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
@@ -237,103 +146,119 @@ public class ProblemMapper {
             // Depending on when the cut lands, the read fails (IOException) or the answer finds the response
             // written already (IllegalStateException): the same event either way.
             LOG.debugf("request body cut off after a %d answer: %s", response.getStatusCode(), e.toString());
-            return problem(ApiException.tooLarge(tooLargeDetail).problem());
+            return response(Answer.of(ApiException.tooLarge(tooLargeDetail).problem()));
         }
-        return problem(unexpectedProblem(e));
+        return response(answer(e));
     }
 
-    /** The problem a failure would be answered with, for when it can only be reported, not answered. */
-    static Problem problemFor(Throwable e) {
-        if (e instanceof ApiException api) {
-            return api.problem();
-        }
-        if (e instanceof ImageDecodingException image) {
-            return imageProblem(image);
-        }
-        if (e instanceof ModelUnavailableException model) {
-            return modelProblem(model);
-        }
-        if (e instanceof RejectedExecutionException) {
-            return busyProblem();
-        }
-        if (e instanceof KnowledgeBaseUnavailableException unavailable) {
-            return knowledgeBaseProblem(unavailable);
-        }
-        if (e instanceof VisionLlmNotConfiguredException notConfigured) {
-            return llmNotConfiguredProblem(notConfigured);
-        }
-        if (e instanceof UpstreamException upstream) {
-            return upstreamProblem(upstream);
-        }
-        if (e instanceof NoReferenceFoundException noReference) {
-            return noReferenceProblem(noReference);
-        }
-        return unexpectedProblem(e);
+    /** The problem a failure is answered with, for when it can only be reported, not answered. */
+    Problem problem(Throwable e) {
+        return answer(e).problem();
     }
 
-    private static Problem imageProblem(ImageDecodingException e) {
-        return switch (e.reason()) {
-            case EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT -> Problem.of(415, "unsupported-image", "Not a supported image",
-                    e.getMessage());
-            case CORRUPT -> Problem.of(422, "undecodable-image", "Image cannot be decoded", e.getMessage());
-            case TOO_MANY_PIXELS -> Problem.of(422, "image-too-large", "Image has too many pixels", e.getMessage());
-        };
+    /** The table's answer to {@code e}; a 500 with a logged reference for a failure it does not know. */
+    private Answer answer(Throwable e) {
+        for (Rule<?> rule : table) {
+            if (rule.type().isInstance(e)) {
+                return rule.apply(e);
+            }
+        }
+        return unexpectedAnswer(e);
     }
 
-    private static Problem modelProblem(ModelUnavailableException e) {
-        return Problem.of(503, "model-unavailable", "CLIP model not available", e.getMessage());
+    private static Response response(Answer answer) {
+        Response.ResponseBuilder response = Response.status(answer.problem().status()).type(Problem.MEDIA_TYPE)
+                .entity(answer.body());
+        answer.headers().forEach(response::header);
+        return response.build();
     }
 
-    private static Problem knowledgeBaseProblem(KnowledgeBaseUnavailableException e) {
-        return Problem.of(503, "knowledge-base-unavailable", "Knowledge base not available", e.getMessage());
+    /** The answer to a client without the admin role: as given when a token is configured, else writes are off. */
+    private Answer adminOnly(Answer answer) {
+        return adminTokens.configured() ? answer : Answer.of(403, "writes-disabled", "Writes are disabled",
+                "the knowledge base is read-only because no admin token is configured; set rag.admin.token "
+                        + "(environment variable RAG_ADMIN_TOKEN) and send it as 'Authorization: Bearer <token>'");
     }
 
-    private static Problem busyProblem() {
-        return Problem.of(503, "busy", "Service busy", "all encoder workers are busy and the queue is full; retry shortly");
-    }
-
-    private static Problem llmNotConfiguredProblem(VisionLlmNotConfiguredException e) {
-        return Problem.of(503, "llm-not-configured", "Vision LLM not configured", e.getMessage());
-    }
-
-    private static Problem noReferenceProblem(NoReferenceFoundException e) {
-        return Problem.of(404, "no-match", "No similar image", e.getMessage());
+    /** The 409 names the entry already there, beside the problem's members. */
+    private static Answer duplicate(DuplicateEntryException e) {
+        Problem problem = Problem.of(409, "duplicate", "Already in the knowledge base", e.getMessage());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", problem.type());
+        body.put("title", problem.title());
+        body.put("status", problem.status());
+        body.put("detail", problem.detail());
+        body.put("existing", ImageResource.ImageEntry.of(e.existing()));
+        return new Answer(problem, Map.of(), body);
     }
 
     /** 502 when the upstream failed or answered badly, 503 when it rate-limits us, 504 when it was too slow. */
-    private static int upstreamStatus(UpstreamException e) {
+    private static Answer upstream(UpstreamException e) {
+        String detail = e.getMessage();
         return switch (e.kind()) {
-            case RATE_LIMITED -> 503;
-            case TIMEOUT -> 504;
-            case CREDENTIALS_REJECTED, UNAVAILABLE, UNREACHABLE, MALFORMED, BAD_REQUEST -> 502;
+            case CREDENTIALS_REJECTED -> Answer.of(502, "llm-credentials-rejected", "Upstream rejected the credentials",
+                    detail);
+            // Whole seconds, rounded up: never invite the client back sooner than the upstream asked.
+            case RATE_LIMITED -> e.retryAfter()
+                    .map(delay -> Answer.of(503, "llm-rate-limited", "Vision LLM rate limit reached", detail)
+                            .header("Retry-After", Math.max(1, (delay.toMillis() + 999) / 1000)))
+                    .orElse(Answer.of(503, "llm-rate-limited", "Vision LLM rate limit reached", detail));
+            case UNAVAILABLE, UNREACHABLE -> Answer.of(502, "llm-unavailable", "Vision LLM unavailable", detail);
+            case TIMEOUT -> Answer.of(504, "llm-timeout", "Vision LLM timed out", detail);
+            case MALFORMED -> Answer.of(502, "llm-bad-response", "Vision LLM answer unusable", detail);
+            case BAD_REQUEST -> Answer.of(502, "llm-request-refused", "Vision LLM refused the request", detail);
         };
     }
 
-    private static Problem upstreamProblem(UpstreamException e) {
-        int status = upstreamStatus(e);
-        return switch (e.kind()) {
-            case CREDENTIALS_REJECTED -> Problem.of(status, "llm-credentials-rejected", "Upstream rejected the credentials",
-                    e.getMessage());
-            case RATE_LIMITED -> Problem.of(status, "llm-rate-limited", "Vision LLM rate limit reached", e.getMessage());
-            case UNAVAILABLE, UNREACHABLE -> Problem.of(status, "llm-unavailable", "Vision LLM unavailable", e.getMessage());
-            case TIMEOUT -> Problem.of(status, "llm-timeout", "Vision LLM timed out", e.getMessage());
-            case MALFORMED -> Problem.of(status, "llm-bad-response", "Vision LLM answer unusable", e.getMessage());
-            case BAD_REQUEST -> Problem.of(status, "llm-request-refused", "Vision LLM refused the request", e.getMessage());
-        };
+    /** A JSON body that does not parse, or does not fit the request type: 400, with where it went wrong. */
+    private static Problem json(JsonProcessingException e) {
+        JsonProcessingException syntaxError = e;
+        // Jackson wraps a syntax error found inside a member in a mapping exception.
+        while (!(syntaxError instanceof StreamReadException) && syntaxError.getCause() instanceof JsonProcessingException cause) {
+            syntaxError = cause;
+        }
+        JsonLocation location = syntaxError.getLocation();
+        String where = location == null || location.getLineNr() < 1 ? ""
+                : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+        Matcher duplicate = DUPLICATE_MEMBER.matcher(String.valueOf(syntaxError.getOriginalMessage()));
+        if (duplicate.matches()) {
+            return ApiException.badField("the JSON member '" + RequestFields.abbreviate(duplicate.group(1))
+                    + "' is given twice" + where + "; send each member once").problem();
+        }
+        return ApiException.badField(syntaxError instanceof StreamReadException
+                ? "the request body is not valid JSON" + where
+                : "the request body is not a JSON object of the documented shape" + where + "; see /q/openapi").problem();
     }
 
-    private static Problem unexpectedProblem(Throwable e) {
+    private Answer web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500 || status < 400) {
+            return unexpectedAnswer(e);
+        }
+        if (e.getCause() instanceof JsonProcessingException cause) {
+            return Answer.of(json(cause));
+        }
+        if (status == 413) {
+            // A body over a limit of the HTTP layer. Same problem type as UploadLimitFilter's.
+            return Answer.of(ApiException.tooLarge(tooLargeDetail).problem());
+        }
+        Response.Status known = Response.Status.fromStatusCode(status);
+        String title = known != null ? known.getReasonPhrase() : "Client error";
+        String detail = switch (status) {
+            case 404 -> "no such resource; see /q/openapi for the API";
+            case 405 -> "this method is not allowed on this resource; see /q/openapi";
+            case 406 -> "the requested media type cannot be produced";
+            case 415 -> "unsupported content type; image uploads are multipart/form-data with a part named 'image', "
+                    + "text requests are application/json";
+            default -> "the request is not valid";
+        };
+        return Answer.of(status, title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"), title, detail);
+    }
+
+    private static Answer unexpectedAnswer(Throwable e) {
         String reference = UUID.randomUUID().toString();
         LOG.errorf(e, "unexpected failure, reference %s", reference);
-        return Problem.of(500, "internal-error", "Internal error",
+        return Answer.of(500, "internal-error", "Internal error",
                 "the service failed unexpectedly; quote reference " + reference + " when reporting it");
-    }
-
-    private static Response problem(Problem problem) {
-        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
-    }
-
-    private static String slug(String title) {
-        return title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     }
 }

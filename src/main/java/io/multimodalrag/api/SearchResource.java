@@ -6,6 +6,7 @@ import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.clip.TextEncoder;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -15,9 +16,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** Image → image and text → image search over the knowledge base. */
 @Path("/v1/search")
@@ -29,16 +28,14 @@ public class SearchResource {
     private final TextEncoder textEncoder;
     private final KnowledgeBase knowledgeBase;
     private final ModelLoader models;
-    private final MultipartBodies uploads;
     private final TextFields texts;
 
     public SearchResource(ImageEncoder imageEncoder, TextEncoder textEncoder, KnowledgeBase knowledgeBase,
-            ModelLoader models, MultipartBodies uploads, TextFields texts) {
+            ModelLoader models, TextFields texts) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.knowledgeBase = knowledgeBase;
         this.models = models;
-        this.uploads = uploads;
         this.texts = texts;
     }
 
@@ -54,9 +51,10 @@ public class SearchResource {
     }
 
     /** The form of an image search. */
+    @RegisterForReflection
     public record ImageSearchForm(
             @Schema(type = SchemaType.STRING, format = "binary", required = true,
-                    description = MultipartBodies.IMAGE_PART) String image,
+                    description = MultipartBodies.IMAGE_PART) byte[] image,
             @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "100", defaultValue = "2",
                     description = "how many results") String k,
             @Schema(type = SchemaType.NUMBER, minimum = "-1", maximum = "1", defaultValue = "-1",
@@ -80,16 +78,13 @@ public class SearchResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Find the knowledge-base images most similar to an uploaded photo")
-    @RequestBody(required = true, content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
-            schema = @Schema(implementation = ImageSearchForm.class)))
-    public Uni<SearchResponse> search(MultipartForm form) {
+    public Uni<SearchResponse> search(ImageSearchForm form) {
         long started = System.nanoTime();
-        byte[] image = uploads.image(form);
-        int topK = RequestFields.k(uploads.text(form, "k"), 2);
-        float threshold = RequestFields.minScore(uploads.text(form, "minScore"));
+        int topK = RequestFields.k(form.k(), 2);
+        float threshold = RequestFields.minScore(form.minScore());
         String model = models.require().name();
         knowledgeBase.requireLoaded();
-        return imageEncoder.encode(image).map(query -> answer(query, topK, threshold, model, started));
+        return imageEncoder.encode(form.image()).map(query -> answer(query, topK, threshold, model, started));
     }
 
     @POST
