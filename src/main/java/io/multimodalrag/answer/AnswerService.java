@@ -135,8 +135,9 @@ public class AnswerService {
 
     /** Embeds the photo, retrieves references, encodes all images: everything before the LLM. */
     private Uni<Prepared> prepare(Question question) {
-        return retrieval.references(question.photo(), question.k(), question.minScore())
-                .chain(hits -> images.forRequest(question.photo(), hits)
+        PromptImages.Photo photo = images.photo(question.photo());
+        return retrieval.references(photo, question.k(), question.minScore())
+                .chain(hits -> images.forRequest(photo, hits)
                         .map(ready -> new Prepared(prompts.build(question.text(), ready.photo(), ready.references()), hits)));
     }
 

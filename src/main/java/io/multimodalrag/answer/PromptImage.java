@@ -49,24 +49,57 @@ public record PromptImage(String mediaType, String dataUrl, int width, int heigh
      * @param maxSide  the longest side allowed, {@code rag.llm.image-max-side}
      */
     public static PromptImage of(byte[] original, ImageDecoder decoder, int maxSide) {
-        String sniffed = ImageDecoder.mimeType(original).orElse("application/octet-stream");
-        boolean sendable = SENT_AS_IS.contains(sniffed) && !ImageDecoder.isStoredRotated(original);
-        if (sendable) {
+        String type = typeOf(original);
+        if (sendableAsStored(original, type)) {
             // Its header says whether it fits: no pixels are decoded for an image that goes as it is.
-            int[] size = storedSize(original, sniffed);
+            int[] size = storedSize(original, type);
             if (size != null && Math.max(size[0], size[1]) <= maxSide) {
-                return new PromptImage(sniffed, dataUrl(sniffed, original), size[0], size[1]);
+                return asStored(original, type, size[0], size[1]);
             }
         }
         BufferedImage upright = decoder.decode(original);
+        return of(original, pixelsToSend(original, upright, maxSide, false), upright.getWidth(), upright.getHeight());
+    }
+
+    /**
+     * What a prompt needs of {@code original}'s decoded, upright image: null when the original bytes can go as they
+     * are (a sendable type, stored upright, fitting within {@code maxSide}), else the picture to re-encode, downscaled
+     * to fit. With {@code copy}, that picture never shares {@code upright}'s pixels, which may then be reused.
+     */
+    static BufferedImage pixelsToSend(byte[] original, BufferedImage upright, int maxSide, boolean copy) {
         boolean fits = Math.max(upright.getWidth(), upright.getHeight()) <= maxSide;
-        if (fits && sendable) {
-            return new PromptImage(sniffed, dataUrl(sniffed, original), upright.getWidth(), upright.getHeight());
+        if (fits && sendableAsStored(original, typeOf(original))) {
+            return null;
         }
-        BufferedImage scaled = fits ? upright : downscale(upright, maxSide);
-        String type = LOSSY.contains(sniffed) ? "image/jpeg" : "image/png";
-        byte[] encoded = type.equals("image/jpeg") ? jpeg(scaled) : png(scaled);
-        return new PromptImage(type, dataUrl(type, encoded), scaled.getWidth(), scaled.getHeight());
+        return fits ? (copy ? resize(upright, upright.getWidth(), upright.getHeight()) : upright)
+                : downscale(upright, maxSide);
+    }
+
+    /**
+     * The prompt image of {@code original}: its own bytes when {@code pixelsToSend} is null ({@code width} ×
+     * {@code height} being its size), else {@code pixelsToSend} encoded as JPEG when the source was a lossy photo
+     * format, PNG when lossless.
+     */
+    static PromptImage of(byte[] original, BufferedImage pixelsToSend, int width, int height) {
+        String sourceType = typeOf(original);
+        if (pixelsToSend == null) {
+            return asStored(original, sourceType, width, height);
+        }
+        String type = LOSSY.contains(sourceType) ? "image/jpeg" : "image/png";
+        byte[] encoded = type.equals("image/jpeg") ? jpeg(pixelsToSend) : png(pixelsToSend);
+        return new PromptImage(type, dataUrl(type, encoded), pixelsToSend.getWidth(), pixelsToSend.getHeight());
+    }
+
+    private static String typeOf(byte[] original) {
+        return ImageDecoder.mimeType(original).orElse("application/octet-stream");
+    }
+
+    private static boolean sendableAsStored(byte[] original, String type) {
+        return SENT_AS_IS.contains(type) && !ImageDecoder.isStoredRotated(original);
+    }
+
+    private static PromptImage asStored(byte[] original, String type, int width, int height) {
+        return new PromptImage(type, dataUrl(type, original), width, height);
     }
 
     /** Without the data URL, which may be megabytes long. */

@@ -19,9 +19,12 @@ final class Retrieval {
         this.requireMatch = requireMatch;
     }
 
-    /** The best {@code k} entries scoring at least {@code minScore}, best first. */
-    Uni<List<SearchHit>> references(byte[] photo, int k, float minScore) {
-        return knowledgeBase.searchImage(photo, k, minScore).map(hits -> {
+    /**
+     * The best {@code k} entries scoring at least {@code minScore}, best first; the photo's decoded pixels are handed
+     * to it on the way.
+     */
+    Uni<List<SearchHit>> references(PromptImages.Photo photo, int k, float minScore) {
+        return knowledgeBase.searchImage(photo.bytes(), photo, k, minScore).map(hits -> {
             if (hits.isEmpty() && requireMatch) {
                 throw new NoReferenceFoundException(minScore);
             }

@@ -31,17 +31,17 @@ import org.jboss.logging.Logger;
  * the batch. A slow image delays its group-mates (the group runs when its last image is ready) but
  * never fails them. An ONNX Runtime failure fails the requests of that run.
  */
-final class ImageBatchQueue implements AutoCloseable {
+final class ImageBatchQueue<T> implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ImageBatchQueue.class);
 
     /**
-     * Decodes and preprocesses one image's bytes into {@code slot} (one image's floats, from position 0), offering
+     * Decodes and preprocesses one submitted image into {@code slot} (one image's floats, from position 0), offering
      * halves of its longest loops to {@code helper} ({@link RangeSplit}).
      */
     @FunctionalInterface
-    interface Preparation {
-        void prepare(byte[] imageBytes, FloatBuffer slot, Executor helper);
+    interface Preparation<T> {
+        void prepare(T image, FloatBuffer slot, Executor helper);
     }
 
     /** Runs the vision tower on {@code batch} images laid out from position 0 of {@code pixels}. */
@@ -50,7 +50,7 @@ final class ImageBatchQueue implements AutoCloseable {
         float[][] embed(FloatBuffer pixels, int batch);
     }
 
-    private final Preparation preparation;
+    private final Preparation<T> preparation;
     private final Inference inference;
     private final Executor workers;
     private final int floatsPerImage;
@@ -73,7 +73,7 @@ final class ImageBatchQueue implements AutoCloseable {
      * @param floatsPerImage {@code 3 × S × S}
      * @param workers        where images are read, decoded and preprocessed (and results handed back)
      */
-    ImageBatchQueue(Preparation preparation, Inference inference, Executor workers, int floatsPerImage, int maxBatch,
+    ImageBatchQueue(Preparation<T> preparation, Inference inference, Executor workers, int floatsPerImage, int maxBatch,
             long maxWaitNanos, int queueSize) {
         this.preparation = preparation;
         this.inference = inference;
@@ -96,8 +96,8 @@ final class ImageBatchQueue implements AutoCloseable {
      *         run's failure
      * @throws RejectedExecutionException when the queue is full or closed
      */
-    CompletableFuture<float[]> submit(byte[] imageBytes) {
-        Request request = new Request(imageBytes);
+    CompletableFuture<float[]> submit(T image) {
+        Request request = new Request(image);
         synchronized (lock) {
             if (closed) {
                 throw new RejectedExecutionException("the image encoder is shutting down");
@@ -135,7 +135,7 @@ final class ImageBatchQueue implements AutoCloseable {
 
     private void prepare(Group group, Request request, FloatBuffer target, Executor helper) {
         try {
-            preparation.prepare(request.imageBytes, target, helper);
+            preparation.prepare(request.image, target, helper);
         } catch (RuntimeException | Error e) {
             request.failure = e;
         }
@@ -282,19 +282,19 @@ final class ImageBatchQueue implements AutoCloseable {
     }
 
     /** One image's request: where its bytes come from, and its outcome. */
-    private static final class Request {
-        final byte[] imageBytes;
+    private final class Request {
+        final T image;
         final CompletableFuture<float[]> result = new CompletableFuture<>();
         /** Set by the preparing worker before it counts the request as prepared (under the lock). */
         Throwable failure;
 
-        Request(byte[] imageBytes) {
-            this.imageBytes = imageBytes;
+        Request(T image) {
+            this.image = image;
         }
     }
 
     /** Up to maxBatch requests and the direct buffer their images are prepared into, slot after slot. */
-    private static final class Group {
+    private final class Group {
         final FloatBuffer pixels; // [maxBatch, 3, S, S]
         final List<Request> members;
         int prepared;

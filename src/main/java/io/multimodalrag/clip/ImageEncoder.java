@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Turns image bytes into L2-normalised CLIP embeddings on the {@link EncoderWorkerPool}: decode,
@@ -86,7 +87,23 @@ public class ImageEncoder {
      * {@link java.util.concurrent.RejectedExecutionException} (503).
      */
     public Uni<float[]> encode(byte[] imageBytes) {
-        return Uni.createFrom().completionStage(() -> queue().submit(imageBytes));
+        return encode(imageBytes, null);
+    }
+
+    /**
+     * As {@link #encode(byte[])}, and hands the decoded image, upright and opaque, to {@code alsoDecoded} on the
+     * worker thread as soon as it is decoded, before it is preprocessed: a caller that needs the picture for more
+     * than its embedding does not decode it a second time. The image is valid only during the call (its pixels may
+     * be reused for the next image), so the consumer copies what it keeps. It is not called when decoding fails;
+     * what it throws fails the embedding.
+     */
+    public Uni<float[]> encode(byte[] imageBytes, Consumer<BufferedImage> alsoDecoded) {
+        Upload upload = new Upload(imageBytes, alsoDecoded);
+        return Uni.createFrom().completionStage(() -> queue().submit(upload));
+    }
+
+    /** One image submitted to the batch queue, and who else wants its decoded pixels (or null). */
+    private record Upload(byte[] bytes, Consumer<BufferedImage> alsoDecoded) {
     }
 
     /**
@@ -120,8 +137,8 @@ public class ImageEncoder {
                     }
                     ClipPreprocessor pre = preprocessorFor(model);
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
-                    ImageBatchQueue batches = new ImageBatchQueue(
-                            (bytes, slot, helper) -> prepare(bytes, pre, slot, helper),
+                    ImageBatchQueue<Upload> batches = new ImageBatchQueue<>(
+                            (upload, slot, helper) -> prepare(upload.bytes(), upload.alsoDecoded(), pre, slot, helper),
                             (pixels, batch) -> embed(model, pixels, batch),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
@@ -134,13 +151,18 @@ public class ImageEncoder {
 
     /**
      * Decodes and preprocesses one image into {@code slot}, timing each stage: decoded into this thread's reusable
-     * array for a JPEG, then preprocessed, {@code helper} taking half of the resize ({@link RangeSplit}).
+     * array for a JPEG, handed to {@code alsoDecoded} (when not null), then preprocessed, {@code helper} taking half
+     * of the resize ({@link RangeSplit}).
      */
-    private void prepare(byte[] bytes, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
+    private void prepare(byte[] bytes, Consumer<BufferedImage> alsoDecoded, ClipPreprocessor pre, FloatBuffer slot,
+            Executor helper) {
         long start = System.nanoTime();
         BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
+        decodeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (alsoDecoded != null) {
+            alsoDecoded.accept(image);
+        }
         long decoded = System.nanoTime();
-        decodeTimer.record(decoded - start, TimeUnit.NANOSECONDS);
         pre.preprocess(image, slot, helper);
         preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
     }
@@ -229,7 +251,7 @@ public class ImageEncoder {
     /** Decodes and preprocesses into {@code target}; returns null on success or the reason of failure. */
     private String prepare(ImageSource file, ClipPreprocessor pre, FloatBuffer target) {
         try {
-            prepare(file.read(), pre, target, RangeSplit.SEQUENTIAL);
+            prepare(file.read(), null, pre, target, RangeSplit.SEQUENTIAL);
             return null;
         } catch (ImageDecodingException e) {
             return e.getMessage();

@@ -12,12 +12,14 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
@@ -132,13 +134,14 @@ public class KnowledgeBase {
 
     /**
      * The {@code k} entries most similar to {@code image}: checked to be loaded before anything is embedded, then the
-     * image embedded on the worker pool and searched, best first.
+     * image embedded on the worker pool and searched, best first. The decoded image is handed to {@code alsoDecoded}
+     * as {@link ImageEncoder#encode(byte[], Consumer)} says.
      *
      * @throws KnowledgeBaseUnavailableException while the knowledge base is not loaded
      */
-    public Uni<List<SearchHit>> searchImage(byte[] image, int k, float minScore) {
+    public Uni<List<SearchHit>> searchImage(byte[] image, Consumer<BufferedImage> alsoDecoded, int k, float minScore) {
         requireLoaded();
-        return encoder.encode(image).map(vector -> search(vector, k, minScore));
+        return encoder.encode(image, alsoDecoded).map(vector -> search(vector, k, minScore));
     }
 
     /**

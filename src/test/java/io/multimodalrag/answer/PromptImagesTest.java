@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.multimodalrag.image.ImageDecoder;
+import io.multimodalrag.image.ImageDecodingException;
 import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.search.KnowledgeBaseEntry;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.SearchHit;
 import io.multimodalrag.testing.TestResources;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +25,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Each knowledge-base image is prepared once, then served from memory: no read from the store per question. */
+/**
+ * Each knowledge-base image is prepared once, then served from memory: no read from the store per question; the photo
+ * is made from the pixels its embedding decoded.
+ */
 class PromptImagesTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -65,11 +73,11 @@ class PromptImagesTest {
     void eachImageIsReadAndPreparedOnceAndServedWhileTheStoreIsDown() {
         PromptImages images = images(64 << 20);
         List<SearchHit> hits = List.of(hit("coffee", COFFEE), hit("cat", CAT));
-        PromptImages.ForRequest first = images.forRequest(PHOTO, hits).await().atMost(WAIT);
+        PromptImages.ForRequest first = images.forRequest(images.photo(PHOTO), hits).await().atMost(WAIT);
         assertEquals(Map.of("coffee", 1, "cat", 1), reads);
 
         storeDown.set(true);
-        PromptImages.ForRequest second = images.forRequest(PHOTO, hits).await().atMost(WAIT);
+        PromptImages.ForRequest second = images.forRequest(images.photo(PHOTO), hits).await().atMost(WAIT);
         assertEquals(Map.of("coffee", 1, "cat", 1), reads, "nothing read again, the store is not asked");
         for (int i = 0; i < hits.size(); i++) {
             assertSame(first.references().get(i).image(), second.references().get(i).image());
@@ -84,11 +92,11 @@ class PromptImagesTest {
         PromptImages images = images(64 << 20);
         storeDown.set(true);
         KnowledgeBaseStorageException down = assertThrows(KnowledgeBaseStorageException.class,
-                () -> images.forRequest(PHOTO, List.of(hit("coffee", COFFEE))).await().atMost(WAIT));
+                () -> images.forRequest(images.photo(PHOTO), List.of(hit("coffee", COFFEE))).await().atMost(WAIT));
         assertTrue(down.getMessage().contains("cannot be reached"), down.getMessage());
 
         storeDown.set(false);
-        PromptImages.ForRequest ready = images.forRequest(PHOTO, List.of(hit("coffee", COFFEE))).await().atMost(WAIT);
+        PromptImages.ForRequest ready = images.forRequest(images.photo(PHOTO), List.of(hit("coffee", COFFEE))).await().atMost(WAIT);
         assertEquals("image/jpeg", ready.references().get(0).image().mediaType());
         assertEquals(2, reads.get("coffee"));
     }
@@ -97,18 +105,41 @@ class PromptImagesTest {
     void withNoRoomEveryQuestionReadsItsImagesAgain() {
         PromptImages images = images(0);
         List<SearchHit> hits = List.of(hit("cat", CAT));
-        images.forRequest(PHOTO, hits).await().atMost(WAIT);
-        images.forRequest(PHOTO, hits).await().atMost(WAIT);
+        images.forRequest(images.photo(PHOTO), hits).await().atMost(WAIT);
+        images.forRequest(images.photo(PHOTO), hits).await().atMost(WAIT);
         assertEquals(2, reads.get("cat"));
     }
 
     @Test
     void aReferenceThatIsThePhotoItselfIsNeitherReadNorPrepared() {
-        PromptImages.ForRequest ready = images(64 << 20)
-                .forRequest(COFFEE, List.of(hit("coffee", COFFEE), hit("cat", CAT))).await().atMost(WAIT);
+        PromptImages images = images(64 << 20);
+        PromptImages.ForRequest ready = images
+                .forRequest(images.photo(COFFEE), List.of(hit("coffee", COFFEE), hit("cat", CAT))).await().atMost(WAIT);
         assertTrue(ready.references().get(0).isThePhoto());
         assertFalse(ready.references().get(1).isThePhoto());
         assertEquals(Map.of("cat", 1), reads);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"images/coffee.jpg", "images/edge/orientation_6.jpg", "images/edge/bmp24.bmp"})
+    void thePhotoIsMadeFromThePixelsItsEmbeddingDecodedNotDecodedAgain(String resource) {
+        byte[] bytes = TestResources.bytes(resource);
+        // This decoder refuses every image: the photo's prompt image can only come from the pixels handed on.
+        PromptImages refusing = new PromptImages(store(Map.of()), new ImageDecoder(1), 256, 64 << 20, worker);
+        PromptImages.Photo photo = refusing.photo(bytes);
+        BufferedImage decoded = decoder.decode(bytes);
+        photo.accept(decoded);
+        // The encoder reuses its pixel array for the next image: what the photo kept must be its own.
+        Graphics2D g = decoded.createGraphics();
+        g.fillRect(0, 0, decoded.getWidth(), decoded.getHeight());
+        g.dispose();
+
+        PromptImage sent = refusing.forRequest(photo, List.of()).await().atMost(WAIT).photo();
+        assertEquals(PromptImage.of(bytes, decoder, 256), sent, "the same image as one decoded for the prompt");
+
+        // Without pixels handed on (nothing decoded it yet), the photo is decoded for the prompt.
+        assertThrows(ImageDecodingException.class,
+                () -> refusing.forRequest(refusing.photo(bytes), List.of()).await().atMost(WAIT));
     }
 
     @Test

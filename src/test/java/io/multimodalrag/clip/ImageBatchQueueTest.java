@@ -39,7 +39,7 @@ class ImageBatchQueueTest {
     private static final Executor DIRECT = Runnable::run;
 
     /** Writes the image's only byte into every float of its slot; an empty image is "undecodable". */
-    private static final ImageBatchQueue.Preparation FAKE_DECODER = (bytes, slot, helper) -> {
+    private static final ImageBatchQueue.Preparation<byte[]> FAKE_DECODER = (bytes, slot, helper) -> {
         if (bytes.length == 0) {
             throw new IllegalArgumentException("not an image");
         }
@@ -77,7 +77,7 @@ class ImageBatchQueueTest {
     @Test
     void requestsArrivingDuringARunShareTheNextRun() throws Exception {
         FakeTower tower = new FakeTower();
-        try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
             CompletableFuture<float[]> first = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
             List<CompletableFuture<float[]>> next = new ArrayList<>();
@@ -98,7 +98,7 @@ class ImageBatchQueueTest {
     @Test
     void aBatchNeverExceedsMaxBatch() throws Exception {
         FakeTower tower = new FakeTower();
-        try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 3, 0, 64)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(FAKE_DECODER, tower, DIRECT, FLOATS, 3, 0, 64)) {
             List<CompletableFuture<float[]>> all = new ArrayList<>();
             all.add(queue.submit(new byte[] {1}));
             await(tower.firstRunEntered);
@@ -117,7 +117,7 @@ class ImageBatchQueueTest {
     @Test
     void anUndecodableImageFailsAloneAndItsBatchMatesGetTheirOwnPixels() throws Exception {
         FakeTower tower = new FakeTower();
-        try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
             queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
             CompletableFuture<float[]> before = queue.submit(new byte[] {7});
@@ -137,7 +137,7 @@ class ImageBatchQueueTest {
     @Test
     void aFailedRunFailsThatRunsRequestsAndTheQueueGoesOn() throws Exception {
         FakeTower tower = new FakeTower();
-        try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(FAKE_DECODER, tower, DIRECT, FLOATS, 16, 0, 64)) {
             tower.failure = new IllegalStateException("ONNX Runtime failed to embed 1 image(s): out of memory");
             CompletableFuture<float[]> failed = queue.submit(new byte[] {1});
             tower.releaseFirstRun.countDown();
@@ -157,12 +157,12 @@ class ImageBatchQueueTest {
     void onlyALoneImageIsOfferedTheWorkerPool() throws Exception {
         FakeTower tower = new FakeTower();
         Map<Byte, Executor> helpers = new ConcurrentHashMap<>();
-        ImageBatchQueue.Preparation recording = (bytes, slot, helper) -> {
+        ImageBatchQueue.Preparation<byte[]> recording = (bytes, slot, helper) -> {
             helpers.put(bytes[0], helper);
             FAKE_DECODER.prepare(bytes, slot, helper);
         };
         Executor pool = command -> DIRECT.execute(command);
-        try (ImageBatchQueue queue = new ImageBatchQueue(recording, tower, pool, FLOATS, 16, 0, 64)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(recording, tower, pool, FLOATS, 16, 0, 64)) {
             CompletableFuture<float[]> lone = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
             CompletableFuture<float[]> duringRun = queue.submit(new byte[] {2});
@@ -181,7 +181,7 @@ class ImageBatchQueueTest {
     @Test
     void aFullQueueRejectsAtOnce() throws Exception {
         FakeTower tower = new FakeTower();
-        try (ImageBatchQueue queue = new ImageBatchQueue(FAKE_DECODER, tower, DIRECT, FLOATS, 1, 0, 1)) {
+        try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(FAKE_DECODER, tower, DIRECT, FLOATS, 1, 0, 1)) {
             CompletableFuture<float[]> running = queue.submit(new byte[] {1});
             await(tower.firstRunEntered);
             CompletableFuture<float[]> inNextBatch = queue.submit(new byte[] {2});
@@ -222,7 +222,7 @@ class ImageBatchQueueTest {
                 counter.batchSizes.add(batch);
                 return model.vision().embed(pixels, batch);
             };
-            try (ImageBatchQueue queue = new ImageBatchQueue(
+            try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(
                     (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new), slot, helper),
                     counted, workers, floats, 16, 5_000_000, 64)) {
                 List<CompletableFuture<float[]>> batched = new ArrayList<>();
