@@ -48,7 +48,8 @@ public class AnswerService {
         this.retrieval = new Retrieval(knowledgeBase, config.ask().requireMatch());
         this.images = new PromptImages(knowledgeBase::imageBytes, new ImageDecoder(config.image().maxPixels()),
                 llm.imageMaxSide(), llm.promptImageCacheSize().asLongValue(), Infrastructure.getDefaultWorkerPool());
-        this.prompts = new PromptBuilder(llm.model(), llm.maxTokens(), llm.temperature());
+        this.prompts = new PromptBuilder(llm.model(), llm.systemPrompt().orElse(PromptBuilder.DEFAULT_SYSTEM_PROMPT),
+                llm.maxTokensField(), llm.maxTokens(), llm.temperature());
         this.apiKey = llm.apiKey().map(String::strip).filter(key -> !key.isEmpty());
         this.calls = new VisionLlmCalls(client, new RetryPolicy(Math.max(0, llm.maxRetries()), llm.retryBackoff(),
                 llm.retryMaxWait(), () -> ThreadLocalRandom.current().nextDouble()), apiKey, llm.connectTimeout(),

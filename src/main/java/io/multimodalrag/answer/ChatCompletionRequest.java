@@ -11,7 +11,9 @@ import java.util.List;
  *
  * @param model         the model to ask
  * @param messages      the system message, then the user's message
- * @param maxTokens     upper bound on the answer's tokens
+ * @param maxCompletionTokens upper bound on the answer's tokens, as OpenAI asks for it today; null when the server
+ *                      is told {@code max_tokens} instead
+ * @param maxTokens     the same bound under its deprecated name, for servers that know only that
  * @param temperature   sampling temperature; null for the server's default
  * @param stream        true to receive the answer as server-sent events; null for one JSON body
  * @param streamOptions with {@code include_usage}, so that a stream ends with the token counts
@@ -20,6 +22,7 @@ import java.util.List;
 public record ChatCompletionRequest(
         String model,
         List<ChatMessage> messages,
+        @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
         @JsonProperty("max_tokens") Integer maxTokens,
         Double temperature,
         Boolean stream,
@@ -31,6 +34,7 @@ public record ChatCompletionRequest(
 
     /** The same request, asking for a stream that ends with the usage. */
     public ChatCompletionRequest streaming() {
-        return new ChatCompletionRequest(model, messages, maxTokens, temperature, true, new StreamOptions(true));
+        return new ChatCompletionRequest(model, messages, maxCompletionTokens, maxTokens, temperature, true,
+                new StreamOptions(true));
     }
 }

@@ -87,6 +87,22 @@ public interface RagConfig {
         @WithDefault("false")
         boolean allowSpinning();
 
+        /**
+         * Which tower embeds text queries: {@code clip}, the export's own (English only), or {@code multilingual}, a
+         * tower distilled onto the same vision tower, found in {@link #textDir()}. Images are embedded alike either
+         * way, so switching re-embeds none.
+         */
+        @WithDefault("clip")
+        String textTower();
+
+        /**
+         * Where the multilingual text tower lives: M-CLIP's XLM-Roberta-Large-Vit-B-32 as Immich exports it
+         * ({@code textual/model.onnx}, {@code textual/tokenizer.json}), or any folder holding {@code model.onnx} and
+         * {@code tokenizer.json} with that interface.
+         */
+        @WithDefault("onnx-models/XLM-Roberta-Large-Vit-B-32")
+        Path textDir();
+
         /** Fetching the model when it is missing at start-up. */
         Download download();
     }
@@ -252,9 +268,23 @@ public interface RagConfig {
         @WithDefault("gpt-4o")
         String model();
 
-        /** Upper bound on the tokens of one answer ({@code max_tokens}). */
+        /** Upper bound on the tokens of one answer, sent as {@link #maxTokensField()} says. */
         @WithDefault("300")
         int maxTokens();
+
+        /**
+         * The request field that carries {@link #maxTokens()}: {@code max_completion_tokens}, as OpenAI asks for it
+         * (its newer models refuse {@code max_tokens}; vLLM and Ollama accept it too), or {@code max_tokens} for
+         * servers that know only the deprecated name.
+         */
+        @WithDefault("max_completion_tokens")
+        String maxTokensField();
+
+        /**
+         * The system message of every question; unset, {@code PromptBuilder.DEFAULT_SYSTEM_PROMPT} (see the README).
+         * Whatever it says, the user's message ends by telling the model to answer in the question's language.
+         */
+        Optional<String> systemPrompt();
 
         /** Sampling temperature; when unset the request leaves it out and the server's default applies. */
         OptionalDouble temperature();

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.multimodalrag.testing.OpenAiSchemas;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.ValidatableResponse;
@@ -87,7 +88,9 @@ class AskResourceTest {
         assertTrue(request.getHeader("Content-Type").startsWith("application/json"), request.getHeader("Content-Type"));
         JsonNode body = FakeVisionLlm.json(request);
         assertEquals(VisionLlmProfile.MODEL, body.path("model").asText());
-        assertEquals(VisionLlmProfile.MAX_TOKENS, body.path("max_tokens").asInt());
+        OpenAiSchemas.assertValid("CreateChatCompletionRequest", body);
+        assertEquals(VisionLlmProfile.MAX_TOKENS, body.path("max_completion_tokens").asInt());
+        assertFalse(body.has("max_tokens"), "OpenAI's deprecated name is not sent");
         assertEquals(0.2, body.path("temperature").asDouble(), 1e-9);
         assertFalse(body.path("stream").asBoolean(false), "a plain ask does not stream");
         assertFalse(body.has("stream_options"));
@@ -100,7 +103,7 @@ class AskResourceTest {
         assertEquals("user", messages.get(1).path("role").asText());
 
         JsonNode parts = messages.get(1).path("content");
-        assertEquals(2 + 2 * expected.size() + 1, parts.size(), parts.toString());
+        assertEquals(2 + 2 * expected.size() + 2, parts.size(), parts.toString());
         assertEquals("text", parts.get(0).path("type").asText());
         // The user's own photo comes first; it is small and a PNG, so its original bytes go as they are.
         assertEquals("image_url", parts.get(1).path("type").asText());
@@ -119,7 +122,9 @@ class AskResourceTest {
             // Every demo image is larger than the test's image-max-side, so each was downscaled to it.
             assertEquals(VisionLlmProfile.IMAGE_MAX_SIDE, Math.max(sent.getWidth(), sent.getHeight()), imagePath);
         }
-        assertEquals("Question: What is shown?", parts.get(parts.size() - 1).path("text").asText());
+        assertEquals("Question: What is shown?", parts.get(parts.size() - 2).path("text").asText());
+        assertTrue(parts.get(parts.size() - 1).path("text").asText().startsWith("Write the answer in the language of"),
+                parts.get(parts.size() - 1).toString());
     }
 
     @Test
@@ -144,7 +149,7 @@ class AskResourceTest {
 
         JsonNode parts = FakeVisionLlm.json(onlyRequest()).path("messages").get(1).path("content");
         // The photo is the knowledge base's coffee-cup.jpg itself, the first source: named, its image not sent twice.
-        assertEquals(2 + 2 * 3 + 1, parts.size(), parts.toString());
+        assertEquals(2 + 2 * 3 + 2, parts.size(), parts.toString());
         assertTrue(parts.get(2).path("text").asText().contains("\"coffee-cup\""), parts.get(2).toString());
         assertEquals("text", parts.get(3).path("type").asText(), "no second copy of the photo");
         assertEquals(3, countImages(parts), "the photo and the two other references");
@@ -185,7 +190,8 @@ class AskResourceTest {
         JsonNode sent = FakeVisionLlm.json(request);
         assertTrue(sent.path("stream").asBoolean());
         assertTrue(sent.path("stream_options").path("include_usage").asBoolean());
-        assertEquals(VisionLlmProfile.MAX_TOKENS, sent.path("max_tokens").asInt());
+        assertEquals(VisionLlmProfile.MAX_TOKENS, sent.path("max_completion_tokens").asInt());
+        OpenAiSchemas.assertValid("CreateChatCompletionRequest", sent);
     }
 
     @Test
@@ -199,7 +205,7 @@ class AskResourceTest {
                 .body("sources", empty());
 
         JsonNode parts = FakeVisionLlm.json(onlyRequest()).path("messages").get(1).path("content");
-        assertEquals(4, parts.size(), parts.toString());
+        assertEquals(5, parts.size(), parts.toString());
         assertEquals("image_url", parts.get(1).path("type").asText());
         assertTrue(parts.get(2).path("text").asText().startsWith("No reference image"), parts.get(2).toString());
         assertEquals("Question: What is shown?", parts.get(3).path("text").asText());

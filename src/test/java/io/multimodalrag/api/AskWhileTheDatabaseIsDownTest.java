@@ -64,7 +64,7 @@ class AskWhileTheDatabaseIsDownTest {
         List<JsonNode> requests = FakeVisionLlm.requests(llm).stream().map(FakeVisionLlm::json).toList();
         assertEquals(2, requests.size());
         JsonNode parts = requests.get(1).path("messages").get(1).path("content");
-        assertEquals(2 + 2 * 3 + 1, parts.size(), parts.toString());
+        assertEquals(2 + 2 * 3 + 2, parts.size(), parts.toString());
         assertTrue(parts.get(3).path("image_url").path("url").asText().startsWith("data:image/"), parts.get(3).toString());
         assertEquals(requests.get(0), requests.get(1), "the same request, images included, without the database");
     }
