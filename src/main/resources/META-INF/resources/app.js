@@ -263,9 +263,13 @@ async function searchByText(event) {
       body: JSON.stringify({ query: $('text-query').value, k: 10 }),
     });
     const result = await response.json();
+    // The text tower cannot read this query's language (an English-only tower, a Persian query): say so.
+    $('text-hint').textContent = result.hint || '';
+    $('text-hint').hidden = !result.hint;
     renderCards($('text-results'), result.results);
   } catch (e) {
     $('text-results').replaceChildren();
+    $('text-hint').hidden = true;
     showError(e);
   }
 }

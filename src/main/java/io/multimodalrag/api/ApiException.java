@@ -23,6 +23,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "bad-request", "Bad request", detail, Optional.empty());
     }
 
+    /** 404: no such model (an OpenAI-compatible request naming a model this service does not serve). */
+    public static ApiException unknownModel(String detail) {
+        return new ApiException(404, "model-not-found", "No such model", detail, Optional.empty());
+    }
+
     /** 404: no such entry. */
     public static ApiException notFound(String detail) {
         return new ApiException(404, "not-found", "Not found", detail, Optional.empty());

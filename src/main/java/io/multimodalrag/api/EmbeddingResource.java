@@ -1,9 +1,12 @@
 package io.multimodalrag.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.clip.TextEncoder;
+import io.multimodalrag.clip.TextTower;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -15,7 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** CLIP embeddings for callers that keep their own index; image and text vectors share one space. */
 @Path("/v1/embeddings")
@@ -28,11 +33,25 @@ public class EmbeddingResource {
     private final ModelLoader models;
     private final TextFields texts;
 
-    public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models, TextFields texts) {
+    private final OpenAiResource openAi;
+
+    public EmbeddingResource(ImageEncoder imageEncoder, TextEncoder textEncoder, ModelLoader models, TextFields texts,
+            OpenAiResource openAi) {
         this.imageEncoder = imageEncoder;
         this.textEncoder = textEncoder;
         this.models = models;
         this.texts = texts;
+        this.openAi = openAi;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "OpenAI-compatible text embeddings (CreateEmbeddingRequest → CreateEmbeddingResponse) in CLIP's"
+            + " shared space, searchable against the images; refusals carry OpenAI's error object too")
+    @RequestBody(content = @Content(schema = @Schema(implementation = OpenAiResource.EmbeddingRequest.class)))
+    public Uni<OpenAiResource.Embeddings> openAi(JsonNode body) {
+        return openAi.embeddings(body);
     }
 
     /** An L2-normalised embedding. */
@@ -56,14 +75,25 @@ public class EmbeddingResource {
     public record TextEmbedding(float[] embedding, int index) {
     }
 
-    /** One embedding per input, in input order. */
-    public record TextEmbeddings(List<TextEmbedding> data, int dimensions, String model) {
-        static TextEmbeddings of(List<float[]> vectors, String model) {
+    /**
+     * One embedding per input, in input order, the text tower that made them, and when that tower cannot read the
+     * inputs' language, a hint saying so (for the first input it concerns).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TextEmbeddings(List<TextEmbedding> data, int dimensions, String model, TextTowerUsed textTower,
+            String hint) {
+        static TextEmbeddings of(List<float[]> vectors, String model, TextTower tower, List<String> inputs) {
             List<TextEmbedding> data = new ArrayList<>(vectors.size());
             for (int i = 0; i < vectors.size(); i++) {
                 data.add(new TextEmbedding(vectors.get(i), i));
             }
-            return new TextEmbeddings(data, vectors.get(0).length, model);
+            String hint = null;
+            for (int i = 0; i < inputs.size() && hint == null; i++) {
+                int index = i;
+                hint = tower.hintFor(inputs.get(i)).map(h -> inputs.size() == 1 ? h : "input " + index + ": " + h)
+                        .orElse(null);
+            }
+            return new TextEmbeddings(data, vectors.get(0).length, model, TextTowerUsed.of(tower), hint);
         }
     }
 
@@ -87,7 +117,8 @@ public class EmbeddingResource {
             throw ApiException.badField("the body must be a JSON object such as " + TEXT_EXAMPLE);
         }
         List<String> inputs = texts.requireOneOrMore("input", request.input(), TEXT_EXAMPLE);
-        String model = models.require().name();
-        return textEncoder.encode(inputs).map(vectors -> TextEmbeddings.of(vectors, model));
+        ClipModel model = models.require();
+        TextTower tower = model.text();
+        return textEncoder.encode(inputs).map(vectors -> TextEmbeddings.of(vectors, model.name(), tower, inputs));
     }
 }

@@ -17,6 +17,7 @@ import io.multimodalrag.search.UnknownEntryException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.inject.Singleton;
 import jakarta.ws.rs.WebApplicationException;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
@@ -45,6 +47,8 @@ public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     private static final String CHALLENGE = "Bearer realm=\"multimodal-rag\"";
+    /** The OpenAI-compatible endpoints, whose refusals carry OpenAI's error object too. */
+    private static final Set<String> OPENAI_PATHS = Set.of("/v1/embeddings", "/v1/models");
     /** Jackson's message when STRICT_DUPLICATE_DETECTION finds a member twice ({@link StrictJson}). */
     private static final Pattern DUPLICATE_MEMBER = Pattern.compile("Duplicate field '(.*)'");
 
@@ -131,24 +135,24 @@ public class ProblemMapper {
      */
     @ServerExceptionMapper({ UnauthorizedException.class, AuthenticationFailedException.class, ForbiddenException.class,
             MismatchedInputException.class, WebApplicationException.class })
-    public Response quarkusOwn(Exception e) {
+    public Response quarkusOwn(Exception e, HttpServerRequest request) {
         if (e instanceof WebApplicationException web && web.getResponse().getStatus() < 400) {
             return web.getResponse(); // a redirect or the like: not a failure of the request
         }
-        return response(answer(e));
+        return response(answer(e), request);
     }
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
-    public Response unexpected(Throwable e, HttpServerResponse response) {
+    public Response unexpected(Throwable e, HttpServerRequest request, HttpServerResponse response) {
         if ((e instanceof IOException || e instanceof IllegalStateException) && response.ended()) {
             // Reading the body failed after the HTTP layer had answered: Quarkus cut off a body sent without a
             // Content-Length past quarkus.http.limits.max-body-size with a 413. The client's doing, answered.
             // Depending on when the cut lands, the read fails (IOException) or the answer finds the response
             // written already (IllegalStateException): the same event either way.
             LOG.debugf("request body cut off after a %d answer: %s", response.getStatusCode(), e.toString());
-            return response(Answer.of(ApiException.tooLarge(tooLargeDetail).problem()));
+            return response(Answer.of(ApiException.tooLarge(tooLargeDetail).problem()), request);
         }
-        return response(answer(e));
+        return response(answer(e), request);
     }
 
     /** The problem a failure is answered with, for when it can only be reported, not answered. */
@@ -166,11 +170,37 @@ public class ProblemMapper {
         return unexpectedAnswer(e);
     }
 
-    private static Response response(Answer answer) {
+    private static Response response(Answer answer, HttpServerRequest request) {
+        Object body = OPENAI_PATHS.contains(request.path()) ? withOpenAiError(answer) : answer.body();
         Response.ResponseBuilder response = Response.status(answer.problem().status()).type(Problem.MEDIA_TYPE)
-                .entity(answer.body());
+                .entity(body);
         answer.headers().forEach(response::header);
         return response.build();
+    }
+
+    /**
+     * The body of a refusal by an OpenAI-compatible endpoint: the problem's members, and OpenAI's error object
+     * ({@code message}, {@code type}, {@code param}, {@code code}) that OpenAI's client libraries read.
+     */
+    private static Map<String, Object> withOpenAiError(Answer answer) {
+        Problem problem = answer.problem();
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (answer.body() instanceof Map<?, ?> members) {
+            members.forEach((name, value) -> body.put(String.valueOf(name), value));
+        } else {
+            body.put("type", problem.type());
+            body.put("title", problem.title());
+            body.put("status", problem.status());
+            body.put("detail", problem.detail());
+        }
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", problem.detail());
+        error.put("type", problem.status() >= 500 ? "server_error"
+                : problem.status() == 401 || problem.status() == 403 ? "authentication_error" : "invalid_request_error");
+        error.put("param", null);
+        error.put("code", problem.type().substring(problem.type().lastIndexOf(':') + 1).replace('-', '_'));
+        body.put("error", error);
+        return body;
     }
 
     /** The answer to a client without the admin role: as given when a token is configured, else writes are off. */

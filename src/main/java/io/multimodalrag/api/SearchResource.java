@@ -1,9 +1,12 @@
 package io.multimodalrag.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.clip.TextEncoder;
+import io.multimodalrag.clip.TextTower;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -46,8 +49,13 @@ public class SearchResource {
         }
     }
 
-    /** Results best first, the model that embedded the query, and the time taken. */
-    public record SearchResponse(List<SearchResult> results, String model, long tookMs) {
+    /**
+     * Results best first, the model that embedded the query, and the time taken; for a text query also the text
+     * tower that embedded it and, when that tower cannot read the query's language, a hint saying so.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record SearchResponse(List<SearchResult> results, String model, long tookMs, TextTowerUsed textTower,
+            String hint) {
     }
 
     /** The form of an image search. */
@@ -100,13 +108,18 @@ public class SearchResource {
         String query = texts.require("query", request.query(), TEXT_EXAMPLE);
         int topK = RequestFields.k(request.k(), 2);
         float threshold = RequestFields.minScore(request.minScore());
-        String model = models.require().name();
+        ClipModel model = models.require();
+        TextTower tower = model.text();
         knowledgeBase.requireLoaded();
-        return textEncoder.encode(query).map(vector -> answer(vector, topK, threshold, model, started));
+        return textEncoder.encode(query).map(vector -> {
+            SearchResponse found = answer(vector, topK, threshold, model.name(), started);
+            return new SearchResponse(found.results(), found.model(), found.tookMs(), TextTowerUsed.of(tower),
+                    tower.hintFor(query).orElse(null));
+        });
     }
 
     private SearchResponse answer(float[] query, int k, float minScore, String model, long started) {
         return new SearchResponse(knowledgeBase.search(query, k, minScore).stream().map(SearchResult::of).toList(),
-                model, (System.nanoTime() - started) / 1_000_000);
+                model, (System.nanoTime() - started) / 1_000_000, null, null);
     }
 }

@@ -42,8 +42,10 @@ public final class ClipModel implements AutoCloseable {
         text.ifPresent(t -> {
             if (t.dimensions() != vision.dimensions()) {
                 throw new ModelUnavailableException("the text tower's embeddings have " + t.dimensions()
-                        + " dimensions but the vision tower's have " + vision.dimensions()
-                        + "; use the two towers of one export");
+                        + " dimensions but the vision tower's have " + vision.dimensions() + (t.multilingual()
+                        ? "; choose a multilingual tower distilled onto this vision tower (M-CLIP's"
+                                + " XLM-Roberta-Large-Vit-B-32 for ViT-B/32)"
+                        : "; use the two towers of one export"));
             }
         });
     }
@@ -59,6 +61,15 @@ public final class ClipModel implements AutoCloseable {
      * creation instead of following it.
      */
     public static ClipModel open(ModelFiles modelFiles, Device device, int intraOpThreads, boolean allowSpinning) {
+        return open(modelFiles, Optional.empty(), device, intraOpThreads, allowSpinning);
+    }
+
+    /**
+     * As {@link #open(ModelFiles, Device, int, boolean)}, the text tower being {@code multilingual} when present (in
+     * place of the export's own): a tower distilled onto the same vision tower, so that no image is embedded again.
+     */
+    public static ClipModel open(ModelFiles modelFiles, Optional<MultilingualFiles> multilingual, Device device,
+            int intraOpThreads, boolean allowSpinning) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         CompletableFuture<String> visionWeights = new CompletableFuture<>();
         Thread hashing = new Thread(() -> {
@@ -76,10 +87,15 @@ public final class ClipModel implements AutoCloseable {
             visionSession = OrtSessions.open(environment, modelFiles.vision(), device, intraOpThreads, allowSpinning);
             VisionTower vision = new VisionTower(environment, visionSession);
             Optional<TextTower> text = Optional.empty();
-            if (modelFiles.text().isPresent()) {
+            if (multilingual.isPresent()) {
+                MultilingualFiles tower = multilingual.get();
+                textSession = OrtSessions.open(environment, tower.model(), device, intraOpThreads, allowSpinning);
+                text = Optional.of(new TextTower(environment, textSession,
+                        context -> TokenizerJson.open(tower.tokenizer(), context), tower.name(), true));
+            } else if (modelFiles.text().isPresent()) {
                 ClipTokenizer tokenizer = tokenizerFor(modelFiles.dir());
                 textSession = OrtSessions.open(environment, modelFiles.text().get(), device, intraOpThreads, allowSpinning);
-                text = Optional.of(new TextTower(environment, textSession, tokenizer));
+                text = Optional.of(new TextTower(environment, textSession, context -> tokenizer, modelFiles.name(), false));
             }
             return new ClipModel(vision, text, device, modelFiles.name(), weightsOf(modelFiles.vision(), visionWeights));
         } catch (OrtException e) {
@@ -163,6 +179,26 @@ public final class ClipModel implements AutoCloseable {
     public void close() {
         text.ifPresent(TextTower::close);
         vision.close();
+    }
+
+    /**
+     * A multilingual text tower with its own tokenizer, as Immich exports M-CLIP ({@code textual/model.onnx},
+     * {@code textual/tokenizer.json}) or in one flat folder ({@code model.onnx}, {@code tokenizer.json}).
+     */
+    public record MultilingualFiles(String name, Path model, Path tokenizer) {
+
+        public static Optional<MultilingualFiles> find(Path dir) {
+            Path fileName = dir.toAbsolutePath().normalize().getFileName();
+            String name = fileName == null ? "multilingual" : fileName.toString();
+            for (Path folder : List.of(dir.resolve("textual"), dir)) {
+                Path model = folder.resolve("model.onnx");
+                Path tokenizer = folder.resolve("tokenizer.json");
+                if (Files.isRegularFile(model) && Files.isRegularFile(tokenizer)) {
+                    return Optional.of(new MultilingualFiles(name, model, tokenizer));
+                }
+            }
+            return Optional.empty();
+        }
     }
 
     /** Files of one model export; {@code dir} also holds the tokenizer's vocabulary, if it has its own. */

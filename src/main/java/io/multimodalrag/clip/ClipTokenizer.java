@@ -58,7 +58,7 @@ import org.jsoup.parser.Parser;
  *
  * <p>Thread-safe: the tables are immutable; each word's merges are cached in a bounded map.
  */
-public final class ClipTokenizer {
+public final class ClipTokenizer implements TextTokenizer {
 
     /** CLIP's BPE file, also bundled on the classpath under {@code clip/}. */
     public static final String BPE_FILE = "bpe_simple_vocab_16e6.txt.gz";
@@ -241,6 +241,7 @@ public final class ClipTokenizer {
     }
 
     /** Where the vocabulary came from, for the log. */
+    @Override
     public String source() {
         return source;
     }
@@ -254,6 +255,7 @@ public final class ClipTokenizer {
      * Tokenizes one text into exactly {@code contextLength} ids: start token, the text's tokens (as
      * many as fit), end token, padding.
      */
+    @Override
     public TokenizedText tokenize(String text, int contextLength) {
         if (contextLength < 2) {
             throw new IllegalArgumentException("the context must hold at least the start and end tokens");

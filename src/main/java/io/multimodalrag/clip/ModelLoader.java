@@ -48,7 +48,8 @@ public class ModelLoader {
             state = new State(LoadStatus.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
-                            ? "present (vocabulary: " + model.text().tokenizer().source() + ")"
+                            ? model.text().name() + (model.text().multilingual() ? " (multilingual" : " (English only")
+                                    + ", vocabulary: " + model.text().tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
             LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
         } catch (ModelUnavailableException | ModelDownloadException e) {
@@ -87,22 +88,40 @@ public class ModelLoader {
                 + " CLIP model in '" + dir + "'; run " + script + ", or point RAG_MODEL_DIR at a folder holding "
                 + visionFile + " (see onnx-models/README.md)"));
         int threads = config.intraOpThreads().orElse(Runtime.getRuntime().availableProcessors());
-        return openOnDevice(found, threads);
+        return openOnDevice(found, multilingualTower(), threads);
     }
 
-    private ClipModel openOnDevice(ClipModel.ModelFiles files, int threads) {
+    /** The multilingual text tower when {@code rag.model.text-tower} asks for it; empty for CLIP's own. */
+    private Optional<ClipModel.MultilingualFiles> multilingualTower() {
+        String tower = config.textTower().toLowerCase(Locale.ROOT);
+        if (tower.equals("clip")) {
+            return Optional.empty();
+        }
+        if (!tower.equals("multilingual")) {
+            throw new ModelUnavailableException("rag.model.text-tower is '" + tower + "'; use clip (the export's own,"
+                    + " English) or multilingual (rag.model.text-dir)");
+        }
+        Path dir = config.textDir();
+        return Optional.of(ClipModel.MultilingualFiles.find(dir).orElseThrow(() -> new ModelUnavailableException(
+                "rag.model.text-tower=multilingual but '" + dir + "' holds no textual/model.onnx with"
+                        + " textual/tokenizer.json; download M-CLIP's XLM-Roberta-Large-Vit-B-32 as Immich exports it"
+                        + " (huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-32, see onnx-models/README.md) or set"
+                        + " rag.model.text-dir")));
+    }
+
+    private ClipModel openOnDevice(ClipModel.ModelFiles files, Optional<ClipModel.MultilingualFiles> text, int threads) {
         String device = config.device().toLowerCase(Locale.ROOT);
         switch (device) {
             case "cpu":
                 LOG.info("running CLIP on the CPU (rag.model.device=cpu)");
-                return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
+                return ClipModel.open(files, text, ClipModel.Device.CPU, threads, config.allowSpinning());
             case "cuda":
                 if (!ClipModel.cudaProviderAvailable()) {
                     throw new ModelUnavailableException("rag.model.device=cuda but this build of ONNX Runtime has no CUDA "
                             + "provider; build with -Pgpu or set rag.model.device=auto");
                 }
                 try {
-                    return ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
+                    return ClipModel.open(files, text, ClipModel.Device.CUDA, threads, config.allowSpinning());
                 } catch (ModelUnavailableException e) {
                     CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
                     throw new ModelUnavailableException("rag.model.device=cuda but CUDA is not usable (" + why.label()
@@ -111,10 +130,10 @@ public class ModelLoader {
             case "auto":
                 if (!ClipModel.cudaProviderAvailable()) {
                     LOG.infof("running CLIP on the CPU: %s", CudaFallback.noGpuBuild().explanation());
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
+                    return ClipModel.open(files, text, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
                 try {
-                    ClipModel model = ClipModel.open(files, ClipModel.Device.CUDA, threads, config.allowSpinning());
+                    ClipModel model = ClipModel.open(files, text, ClipModel.Device.CUDA, threads, config.allowSpinning());
                     LOG.info("running CLIP on CUDA (rag.model.device=auto found a GPU)");
                     return model;
                 } catch (ModelUnavailableException e) {
@@ -123,7 +142,7 @@ public class ModelLoader {
                     CudaFallback why = CudaFallback.classify(e.getMessage(), HostGpu.probe());
                     LOG.warnf("CUDA is not usable (%s), running CLIP on the CPU instead: %s. ONNX Runtime said: %s",
                             why.label(), why.explanation(), e.getMessage());
-                    return ClipModel.open(files, ClipModel.Device.CPU, threads, config.allowSpinning());
+                    return ClipModel.open(files, text, ClipModel.Device.CPU, threads, config.allowSpinning());
                 }
             default:
                 throw new ModelUnavailableException("rag.model.device is '" + device + "'; use auto, cpu or cuda");

@@ -37,17 +37,33 @@ public class TextEncoder {
         return Uni.createFrom().item(() -> encodeNow(copy)).runSubscriptionOn(workers.executor());
     }
 
+    /** Texts embedded, in order, with the tokens the tower read (special tokens included, padding not). */
+    public record Embedded(List<float[]> vectors, int tokens) {
+    }
+
+    /** As {@link #encode(List)}, counting the tokens read too (an OpenAI-compatible answer reports them). */
+    public Uni<Embedded> embed(List<String> texts) {
+        List<String> copy = List.copyOf(texts);
+        return Uni.createFrom().item(() -> embedNow(copy)).runSubscriptionOn(workers.executor());
+    }
+
     private List<float[]> encodeNow(List<String> texts) {
+        return embedNow(texts).vectors();
+    }
+
+    private Embedded embedNow(List<String> texts) {
         TextTower tower = models.require().text();
-        ClipTokenizer tokenizer = tower.tokenizer();
+        TextTokenizer tokenizer = tower.tokenizer();
         int contextLength = tower.contextLength();
         List<float[]> embeddings = new ArrayList<>(texts.size());
+        int tokens = 0;
         for (int from = 0; from < texts.size(); from += maxBatch) {
             List<TokenizedText> batch = texts.subList(from, Math.min(texts.size(), from + maxBatch)).stream()
                     .map(text -> tokenizer.tokenize(text, contextLength))
                     .toList();
+            tokens += batch.stream().mapToInt(TokenizedText::length).sum();
             embeddings.addAll(Arrays.asList(tower.embed(batch)));
         }
-        return embeddings;
+        return new Embedded(embeddings, tokens);
     }
 }

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** POST /v1/search/text through HTTP, with the tiny model (random weights: scores, not meaning, are checked). */
@@ -43,7 +45,35 @@ class TextSearchResourceTest {
                 .body("results[0].description", not(equalTo("")))
                 .body("results[0].score", greaterThanOrEqualTo(-1f))
                 .body("model", equalTo("clip-tiny"))
-                .body("tookMs", greaterThanOrEqualTo(0));
+                .body("tookMs", greaterThanOrEqualTo(0))
+                .body("textTower.name", equalTo("clip-tiny"))
+                .body("textTower.languages", equalTo("en"))
+                .body("$", not(hasKey("hint")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            موتورسیکلت قرمز              | Arabic
+            红色的摩托车                  | Han
+            красный мотоцикл             | Cyrillic
+            a red موتورسیکلت قرمز بزرگ    | Arabic
+            """)
+    void aQueryMostlyInAnotherScriptThanLatinGetsAHintFromTheEnglishOnlyTower(String query, String script) {
+        String hint = search("{\"query\": \"" + query + "\"}").statusCode(200)
+                .body("results", hasSize(2))
+                .body("textTower.languages", equalTo("en"))
+                .extract().path("hint");
+        assertTrue(hint.contains("reads English only") && hint.contains(script + " script")
+                && hint.contains("rag.model.text-tower=multilingual"), hint);
+        // The text embedding endpoint says the same.
+        given().contentType(ContentType.JSON).body("{\"input\": \"" + query + "\"}").post("/v1/embeddings/text")
+                .then().statusCode(200).body("hint", equalTo(hint)).body("textTower.name", equalTo("clip-tiny"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a red motorcycle", "Ünïcödé çafé", "a red motorcycle قرمز", "🐱🐶 42"})
+    void englishOrLatinScriptOrNoLettersGetsNoHint(String query) {
+        search("{\"query\": \"" + query + "\"}").statusCode(200).body("$", not(hasKey("hint")));
     }
 
     @Test

@@ -153,7 +153,13 @@ class WebPageTest {
         assertEquals("auto", query.getAttribute("dir"));
         query.sendKeys("یک گربه روی میز", org.openqa.selenium.Keys.ENTER);
         waitFor().until(d -> cardIds("text-results").size() == 10);
+        // The English-only tower says it cannot read Persian, above the results; an English query clears it.
+        WebElement hint = browser.findElement(By.id("text-hint"));
+        assertTrue(hint.isDisplayed() && hint.getText().contains("reads English only"), hint.getText());
         screenshot("text-search");
+        query.clear();
+        query.sendKeys("a cat on a table", org.openqa.selenium.Keys.ENTER);
+        waitFor().until(d -> !browser.findElement(By.id("text-hint")).isDisplayed());
     }
 
     @Test
