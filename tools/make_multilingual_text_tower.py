@@ -243,7 +243,7 @@ def main():
 
     example = (torch.full((1, CONTEXT), PAD_ID, dtype=torch.int32), torch.ones((1, CONTEXT), dtype=torch.int32))
     torch.onnx.export(model, example, os.path.join(textual, "model.onnx"), input_names=["input_ids", "attention_mask"],
-                      output_names=["embedding"], opset_version=17, dynamo=False)
+                      output_names=["embedding"], opset_version=17)
 
     with open(os.path.join(args.out, "expected.json"), "w", encoding="utf-8") as file:
         json.dump({"note": "ids from transformers.js " + reference["version"] + " on textual/tokenizer.json; "
