@@ -4,18 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.multimodalrag.testing.PostgresServer;
+import io.multimodalrag.testing.PackagedService;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -32,57 +26,30 @@ class OpenAiClientIT {
 
     private static final Path DIR = Path.of("target", "openai-client");
     private static final Path NODE_MODULES = Path.of("target", "openai-node", "node_modules");
-    private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final String CLIENT = "openai@7";
 
-    private static Process service;
-    private static int port;
+    private static PackagedService service;
 
     @BeforeAll
     static void start() throws IOException, InterruptedException {
         requireClient();
-        Files.createDirectories(DIR);
-        port = PostgresServer.freePort();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector"));
-        if (Runtime.version().feature() >= 22) {
-            command.add("--enable-native-access=ALL-UNNAMED");
-        }
-        command.addAll(List.of("-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
-                "-Drag.model.dir=src/test/resources/clip-tiny", "-Drag.model.download.enabled=false",
-                "-Drag.knowledge-base.cache-dir=" + DIR.resolve("cache"), "-jar", JAR.toString()));
-        service = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(DIR.resolve("service.log").toFile())).start();
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (true) {
-            assertTrue(service.isAlive(), "the service exited; see " + DIR.resolve("service.log"));
-            try {
-                HttpResponse<Void> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notListeningYet) {
-                // starting
-            }
-            assertTrue(System.nanoTime() < deadline, "not ready within 120 s; see " + DIR.resolve("service.log"));
-            Thread.sleep(200);
-        }
+        service = PackagedService.of("the service", DIR.resolve("service.log"),
+                Map.of("rag.knowledge-base.cache-dir", DIR.resolve("cache").toString()));
+        service.start();
+        service.awaitReady();
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
         if (service != null) {
-            service.destroy();
-            service.waitFor(30, TimeUnit.SECONDS);
+            service.stop();
         }
     }
 
     @Test
     void theOfficialClientGetsEmbeddingsAndAProperError() throws IOException, InterruptedException {
         ProcessBuilder node = new ProcessBuilder("node", "src/test/node/openai-embeddings.mjs",
-                "http://127.0.0.1:" + port + "/v1").redirectErrorStream(true).redirectOutput(DIR.resolve("client.log").toFile());
+                service.baseUrl() + "/v1").redirectErrorStream(true).redirectOutput(DIR.resolve("client.log").toFile());
         node.environment().put("OPENAI_NODE_DIR", NODE_MODULES.toAbsolutePath().toString());
         Process client = node.start();
         boolean ended = client.waitFor(120, TimeUnit.SECONDS);

@@ -1,10 +1,11 @@
 package io.multimodalrag;
 
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static io.multimodalrag.testing.PackagedService.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.multimodalrag.testing.PackagedService;
 import io.multimodalrag.testing.PostgresServer;
 import io.multimodalrag.testing.UniqueImages;
 import io.restassured.response.Response;
@@ -16,13 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +42,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TwoReplicasIT {
 
     private static final Path DIR = Path.of("target", "two-replicas");
-    private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final String TOKEN = "two-replicas-admin-token";
     private static final String PASSWORD = "db-password-never-logged";
 
@@ -52,58 +52,39 @@ class TwoReplicasIT {
     /** One service process. */
     private static final class Replica {
         final String name;
-        final int port;
-        Process process;
+        final PackagedService service;
 
         Replica(String name) throws IOException {
             this.name = name;
-            this.port = PostgresServer.freePort();
+            this.service = PackagedService.of(name, DIR.resolve(name + ".log"), Map.of(
+                    "rag.knowledge-base.store", "postgresql",
+                    "quarkus.datasource.jdbc.url", database.jdbcUrl(),
+                    "quarkus.datasource.username", database.username(),
+                    "quarkus.datasource.password", PASSWORD,
+                    "rag.knowledge-base.import-from", "description.jsonl",
+                    "rag.knowledge-base.cache-dir", DIR.resolve("cache-" + name).toString(),
+                    "rag.knowledge-base.retry-interval", "1s",
+                    "rag.admin.token", TOKEN));
         }
 
         void start() throws IOException {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "--add-modules=jdk.incubator.vector"));
-            if (Runtime.version().feature() >= 22) {
-                command.add("--enable-native-access=ALL-UNNAMED");
-            }
-            command.addAll(List.of("-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
-                    "-Drag.knowledge-base.store=postgresql",
-                    "-Dquarkus.datasource.jdbc.url=" + database.jdbcUrl(),
-                    "-Dquarkus.datasource.username=" + database.username(),
-                    "-Dquarkus.datasource.password=" + PASSWORD,
-                    "-Drag.knowledge-base.import-from=description.jsonl",
-                    "-Drag.knowledge-base.cache-dir=" + DIR.resolve("cache-" + name),
-                    "-Drag.knowledge-base.retry-interval=1s",
-                    "-Drag.model.dir=src/test/resources/clip-tiny",
-                    "-Drag.model.download.enabled=false",
-                    "-Drag.admin.token=" + TOKEN,
-                    "-jar", JAR.toString()));
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+            service.start();
         }
 
         Path log() {
-            return DIR.resolve(name + ".log");
+            return service.log();
         }
 
         void awaitReady() {
-            awaitTrue(name + " ready", Duration.ofSeconds(120), () -> {
-                assertTrue(process.isAlive(), name + " exited; see " + log());
-                try {
-                    return spec().get("/q/health/ready").statusCode() == 200;
-                } catch (Exception notListeningYet) { // RestAssured throws ConnectException unchecked
-                    return false;
-                }
-            });
+            service.awaitReady();
         }
 
         void kill() throws InterruptedException {
-            process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
-            process.waitFor(30, TimeUnit.SECONDS);
+            service.kill();
         }
 
         RequestSpecification spec() {
-            return given().baseUri("http://127.0.0.1").port(port);
+            return service.spec();
         }
 
         RequestSpecification admin() {
@@ -142,11 +123,6 @@ class TwoReplicasIT {
     static void start() throws IOException {
         Assumptions.assumeTrue(System.getenv(PostgresServer.URL_VARIABLE) == null,
                 "the test stops and starts the database: a cluster of its own");
-        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: this test runs after package");
-        Files.createDirectories(DIR);
-        for (String log : List.of("a.log", "b.log")) {
-            Files.deleteIfExists(DIR.resolve(log));
-        }
         database = PostgresServer.start("two-replicas");
         a = new Replica("a");
         b = new Replica("b");
@@ -159,9 +135,8 @@ class TwoReplicasIT {
     @AfterAll
     static void stop() throws Exception {
         for (Replica replica : new Replica[] {a, b}) {
-            if (replica != null && replica.process != null) {
-                replica.process.destroy();
-                replica.process.waitFor(30, TimeUnit.SECONDS);
+            if (replica != null) {
+                replica.service.stop();
             }
         }
         if (database != null) {
@@ -270,20 +245,5 @@ class TwoReplicasIT {
         Set<String> missing = new HashSet<>(expected);
         missing.removeAll(actual);
         return missing;
-    }
-
-    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + timeout.toSeconds() + " s for " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
     }
 }

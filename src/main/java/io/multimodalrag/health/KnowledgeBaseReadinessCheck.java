@@ -9,8 +9,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * UP once the knowledge base is embedded and searchable; reports its size and skipped lines, the reason while it is
- * not (its file missing, say), and a warning while embeddings cannot be written to the cache.
+ * UP once the knowledge base is embedded and searchable; reports its size, skipped lines and how many images its last
+ * load had to embed (the rest were stored before), the reason while it is not (its file missing, say), and a warning
+ * while embeddings cannot be written to the cache.
  */
 @Readiness
 @ApplicationScoped
@@ -29,6 +30,7 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
                 .status(state.status() == LoadStatus.READY)
                 .withData("entries", knowledgeBase.snapshot().entries().size())
                 .withData("skipped", state.skipped())
+                .withData("embedded", state.embedded())
                 .withData("store", knowledgeBase.storeKind());
         if (state.status() != LoadStatus.READY) {
             response.withData("reason", state.reason());

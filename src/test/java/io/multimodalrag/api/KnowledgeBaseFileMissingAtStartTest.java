@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.multimodalrag.testing.TestFiles;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -61,7 +62,7 @@ class KnowledgeBaseFileMissingAtStartTest {
         @Override
         public Map<String, String> start() {
             try {
-                KnowledgeBaseWriteTest.deleteRecursively(ROOT);
+                TestFiles.deleteRecursively(ROOT);
                 Path images = KB.resolve("image_database");
                 Files.createDirectories(images);
                 Files.copy(Path.of("image_database", "chelsea-cat.jpg"), images.resolve("chelsea-cat.jpg"));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.multimodalrag.testing.TestFiles;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.multimodalrag.testing.UniqueImages;
@@ -64,7 +65,7 @@ class KnowledgeBaseWriteTest {
         @Override
         public Map<String, String> start() {
             try {
-                deleteRecursively(ROOT);
+                TestFiles.deleteRecursively(ROOT);
                 Files.createDirectories(IMAGES);
                 for (String name : List.of("chelsea-cat.jpg", "coffee-cup.jpg", "motorcycle.jpg")) {
                     Files.copy(Path.of("image_database", name), IMAGES.resolve(name));
@@ -396,16 +397,6 @@ class KnowledgeBaseWriteTest {
             assertTrue(content.contains("image_database/" + id + ".png"), id);
         }
         assertTrue(content.lines().allMatch(line -> line.startsWith("{") && line.endsWith("}")), "only whole lines");
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var paths = Files.walk(dir)) {
-                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.files.ContentHash;
+import io.multimodalrag.testing.TestFiles;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -45,7 +46,7 @@ class KnowledgeBaseLoadingTest {
     @BeforeEach
     void clean() throws IOException {
         awaitStartupLoad();
-        deleteRecursively(DIR);
+        TestFiles.deleteRecursively(DIR);
         Files.createDirectories(DIR.resolve("kb/images"));
         Files.writeString(DIR.resolve("outside.jpg"), "not in the knowledge base folder");
     }
@@ -291,15 +292,5 @@ class KnowledgeBaseLoadingTest {
     private static void copy(String demoImage, String target) throws IOException {
         Files.copy(Path.of("image_database", demoImage), DIR.resolve("kb").resolve(target),
                 StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var paths = Files.walk(dir)) {
-                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 }

@@ -58,7 +58,7 @@ public final class PostgresServer implements AutoCloseable {
         Path bin = binaries();
         Path directory = Path.of("target", "postgres", name).toAbsolutePath();
         try {
-            deleteRecursively(directory);
+            TestFiles.deleteRecursively(directory);
             Files.createDirectories(directory);
             if (runningAsRoot()) {
                 run(List.of("chown", "postgres:postgres", directory.toString()));
@@ -138,7 +138,7 @@ public final class PostgresServer implements AutoCloseable {
             // already stopped
         }
         try {
-            deleteRecursively(directory);
+            TestFiles.deleteRecursively(directory);
         } catch (IOException e) {
             // left in target/, cleaned by the next run
         }
@@ -201,17 +201,6 @@ public final class PostgresServer implements AutoCloseable {
     public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(directory)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
         }
     }
 }
