@@ -3,12 +3,16 @@
 # before the service starts, so that the service itself never downloads.
 #
 #   1. the CLIP model into $RAG_MODEL_DIR, by onnx-models/download.sh (verified, resumable,
-#      skips files already there and verified);
+#      skips files already there and verified), and with RAG_MODEL_TEXT_TOWER=multilingual the
+#      multilingual text tower into $RAG_MODEL_TEXT_DIR: from the pinned manifest
+#      $RAG_MODEL_DOWNLOAD_TEXT_MANIFEST when set (a ConfigMap, say), else from the shipped one, which
+#      the script resolves through the Hub's API (that needs python3) and pins beside the tower;
 #   2. the demo knowledge base beside $RAG_KNOWLEDGE_BASE_DESCRIPTIONS, only when that file does not
 #      exist yet (a knowledge base already on the volume is never touched).
 #
 # Reads the service's own variables (the same ConfigMap feeds both containers): RAG_MODEL_DIR,
-# RAG_MODEL_VARIANT, RAG_KNOWLEDGE_BASE_DESCRIPTIONS, RAG_MODEL_DOWNLOAD_BASE_URL (a mirror, as
+# RAG_MODEL_VARIANT, RAG_MODEL_TEXT_TOWER, RAG_MODEL_TEXT_DIR, RAG_MODEL_DOWNLOAD_TEXT_MANIFEST,
+# RAG_KNOWLEDGE_BASE_DESCRIPTIONS, RAG_MODEL_DOWNLOAD_BASE_URL (a mirror, as
 # HF_ENDPOINT), RAG_MODEL_DOWNLOAD_TOKEN (as HF_TOKEN). DEMO_KNOWLEDGE_BASE: where the image keeps
 # the demo (default /deployments/demo-knowledge-base).
 set -euo pipefail
@@ -38,8 +42,18 @@ until mkdir "$lock" 2>/dev/null; do
 done
 trap 'rmdir "$lock" 2>/dev/null || true' EXIT
 
-HF_ENDPOINT=${RAG_MODEL_DOWNLOAD_BASE_URL:-${HF_ENDPOINT:-}} HF_TOKEN=${RAG_MODEL_DOWNLOAD_TOKEN:-${HF_TOKEN:-}} \
-    bash "$download" --variant "$variant" --dir "$model_dir"
+export HF_ENDPOINT=${RAG_MODEL_DOWNLOAD_BASE_URL:-${HF_ENDPOINT:-}} HF_TOKEN=${RAG_MODEL_DOWNLOAD_TOKEN:-${HF_TOKEN:-}}
+[[ -n $HF_ENDPOINT ]] || unset HF_ENDPOINT
+[[ -n $HF_TOKEN ]] || unset HF_TOKEN
+bash "$download" --variant "$variant" --dir "$model_dir"
+if [[ ${RAG_MODEL_TEXT_TOWER:-clip} == multilingual ]]; then
+    text_dir=${RAG_MODEL_TEXT_DIR:?set RAG_MODEL_TEXT_DIR to the multilingual text tower folder on the data volume}
+    if [[ -n ${RAG_MODEL_DOWNLOAD_TEXT_MANIFEST:-} ]]; then
+        bash "$download" --manifest "$RAG_MODEL_DOWNLOAD_TEXT_MANIFEST" --dir "$text_dir"
+    else
+        bash "$download" --multilingual --dir "$text_dir"
+    fi
+fi
 
 kb_dir=$(dirname "$descriptions")
 if [[ -e $descriptions ]]; then

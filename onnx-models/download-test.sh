@@ -27,7 +27,9 @@ lacks() { ! grep -qF -- "$2" "$1"; }
 # /<repo>/resolve/<rev>/<path>: .onnx files answer 302 to http://localhost:<port>/cdn/<path> with
 # X-Linked-Etag (sha256),
 # as the Hub does for LFS files; other files answer 200 with ETag = git blob SHA-1. /cdn/ serves
-# bytes with Range support (unless --no-range). Each request is logged as
+# bytes with Range support (unless --no-range). The API answers /api/models/<repo>/revision/<rev> with
+# the commit $FAKE_COMMIT, and /api/models/<repo>/tree/<rev>/<folder>?recursive=true with the files
+# under that folder (a wrong sha256 for those named in $root/.list-wrong), two to a page, linked by a Link header as the Hub pages. Each request is logged as
 # "METHOD PATH RANGE AUTHORIZATION". Files named in $root/.publish-wrong get a wrong checksum header.
 cat >"$work/fake_hub.py" <<'PY'
 import hashlib, http.server, os, sys
@@ -55,6 +57,8 @@ class Hub(http.server.BaseHTTPRequestHandler):
             wrong = set(open(os.path.join(root, ".publish-wrong")).read().split())
         if path.startswith("/cdn/"):
             return self.send_file(path[len("/cdn/"):], body, {})
+        if path.startswith("/api/models/"):
+            return self.api(path[len("/api/models/"):], body)
         parts = path.lstrip("/").split("/", 4)
         if len(parts) < 5 or parts[2] != "resolve":
             return self.fail(404)
@@ -98,6 +102,48 @@ class Hub(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(data[start:])
+
+    def api(self, rest, body):
+        import json, urllib.parse
+        parts = rest.split("/", 4)
+        if len(parts) >= 4 and parts[2] == "revision":
+            return self.send_json({"id": parts[0] + "/" + parts[1], "sha": os.environ["FAKE_COMMIT"]}, body, {})
+        if len(parts) < 5 or parts[2] != "tree":
+            return self.fail(404)
+        folder = parts[4]
+        listing = []
+        for dirpath, _, names in os.walk(os.path.join(root, folder)):
+            for n in sorted(names):
+                rel = os.path.relpath(os.path.join(dirpath, n), root)
+                data = open(os.path.join(root, rel), "rb").read()
+                item = {"type": "file", "path": rel, "size": len(data),
+                        "oid": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}
+                if not rel.endswith(".json"):
+                    listed = os.path.join(root, ".list-wrong")
+                    wrong = os.path.exists(listed) and rel in open(listed).read().split()
+                    item["lfs"] = {"oid": hashlib.sha256(b"wrong" if wrong else data).hexdigest(), "size": len(data)}
+                listing.append(item)
+        listing.append({"type": "directory", "path": folder + "/sub", "oid": "0" * 40, "size": 0})
+        listing.sort(key=lambda item: item["path"])
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        cursor = int(query.get("cursor", ["0"])[0])
+        headers = {}
+        if cursor + 2 < len(listing):
+            headers["Link"] = '<http://127.0.0.1:%d/api/models/%s?recursive=true&cursor=%d>; rel="next"' % (
+                self.server.server_address[1], rest, cursor + 2)
+        return self.send_json(listing[cursor:cursor + 2], body, headers)
+
+    def send_json(self, value, body, headers):
+        import json
+        data = json.dumps(value).encode()
+        self.send_response(200)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
 
     def fail(self, status):
         self.send_response(status)
@@ -275,6 +321,83 @@ check "--list prints the int8 vision URL" contains "$work/o13" "$hub/test/fake-c
 # 14. the real manifest parses, and lists the pinned Hugging Face URLs.
 check "real manifest lists fp32" bash -c "bash '$script' --list >'$work/o14' 2>&1"
 check "real manifest URL" contains "$work/o14" "https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/d15189d7028b43f1d3e65039190477f6af591c2a/onnx/vision_model.onnx"
+
+# 15. a manifest naming a branch and listing a folder (as the multilingual tower's does): the branch is
+# resolved to its commit, every file the API lists (over several pages) is fetched from that commit
+# and verified, and a pinned manifest is written that later runs follow without the API.
+export FAKE_COMMIT=00000000000000000000000000000000000000f5
+tree_files="$work/tree"
+mkdir -p "$tree_files/textual/sub"
+head -c 500000 /dev/urandom >"$tree_files/textual/model.onnx"
+head -c 300000 /dev/urandom >"$tree_files/textual/onnx::MatMul_1234"
+head -c 200000 /dev/urandom >"$tree_files/textual/sub/embeddings.weight"
+printf '{"model": {"type": "Unigram"}}\n' >"$tree_files/textual/tokenizer.json"
+head -c 100 /dev/urandom >"$tree_files/elsewhere.bin"
+start_hub "$tree_files" "$work/tree.log"
+tree_hub=$endpoint
+t=$'\t'
+{
+    echo "name${t}fake-tower"
+    echo "repo${t}test/fake-tower"
+    echo "revision${t}main"
+    echo "endpoint${t}http://127.0.0.1:9"
+    echo "url${t}{endpoint}/{repo}/resolve/{revision}/{path}"
+    echo "default_variant${t}fp32"
+    echo "tree${t}fp32${t}textual${t}textual${t}textual"
+} >"$work/tree.tsv"
+d15="$work/m15"
+check "a branch and a folder download" bash -c "HF_ENDPOINT=$tree_hub bash '$script' --manifest '$work/tree.tsv' --dir '$d15' >'$work/o15' 2>&1"
+for p in textual/model.onnx "textual/onnx::MatMul_1234" textual/sub/embeddings.weight textual/tokenizer.json; do
+    check "listed file $p intact" cmp -s "$tree_files/$p" "$d15/$p"
+done
+check "nothing outside the folder" test ! -e "$d15/elsewhere.bin"
+check "the branch is named as its commit" contains "$work/o15" "Revision main of test/fake-tower is commit $FAKE_COMMIT"
+check "files come from the commit" bash -c "grep '/resolve/' '$work/tree.log' | grep -qv '/resolve/$FAKE_COMMIT/' && exit 1 || exit 0"
+check "every page is read" bash -c "[[ \$(grep -c '^GET /api/models/test/fake-tower/tree/' '$work/tree.log') -eq 3 ]]"
+pinned15="$d15/pinned.manifest.tsv"
+check "a pinned manifest is written" test -s "$pinned15"
+check "it pins the commit" grep -q "^revision${t}$FAKE_COMMIT\$" "$pinned15"
+check "it pins each file's sha256" grep -qF "file${t}fp32${t}textual${t}textual/onnx::MatMul_1234${t}textual/onnx::MatMul_1234${t}300000${t}$(sha256sum "$tree_files/textual/onnx::MatMul_1234" | cut -d' ' -f1)" "$pinned15"
+check "and the small git file's" grep -qF "textual/tokenizer.json${t}$(wc -c <"$tree_files/textual/tokenizer.json" | tr -d ' ')${t}$(sha256sum "$tree_files/textual/tokenizer.json" | cut -d' ' -f1)" "$pinned15"
+check "the pinned manifest verifies the folder" run "$work/o15b" --manifest "$pinned15" --dir "$d15" --verify
+: >"$work/tree.log"
+d15c="$work/m15c"
+check "the pinned manifest downloads on another machine" \
+    bash -c "HF_ENDPOINT=$tree_hub bash '$script' --manifest '$pinned15' --dir '$d15c' >'$work/o15c' 2>&1"
+check "without the API" bash -c "! grep -q '^GET /api/' '$work/tree.log'"
+check "the same bytes" cmp -s "$tree_files/textual/sub/embeddings.weight" "$d15c/textual/sub/embeddings.weight"
+check "and writes no pin of its own" test ! -e "$d15c/pinned.manifest.tsv"
+check "--verify refuses a folder line" bash -c "! bash '$script' --manifest '$work/tree.tsv' --dir '$d15' --verify >'$work/o15d' 2>&1"
+check "and says what to verify with" contains "$work/o15d" "pinned.manifest.tsv --verify"
+printf 'textual/sub/embeddings.weight\n' >"$tree_files/.list-wrong"   # the API lists another sha256
+d15e="$work/m15e"
+check "a file whose bytes are not those the API lists is refused" \
+    bash -c "! HF_ENDPOINT=$tree_hub bash '$script' --manifest '$work/tree.tsv' --dir '$d15e' >'$work/o15e' 2>&1"
+check "as a mismatch" contains "$work/o15e" "checksum mismatch, download discarded"
+check "not in place" test ! -e "$d15e/textual/sub/embeddings.weight"
+check "and no pin written" test ! -e "$d15e/pinned.manifest.tsv"
+rm "$tree_files/.list-wrong"
+# the multilingual tower's own manifest parses and names its folder
+check "--multilingual lists the tower's folder" bash -c "bash '$script' --multilingual --list >'$work/o15f' 2>&1"
+check "from Immich's export" contains "$work/o15f" "https://huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-32/resolve/main/textual/"
+
+# 16. the Kubernetes init container (docker/fill-data-volume.sh) fills a volume with the CLIP model and,
+# with RAG_MODEL_TEXT_TOWER=multilingual, the text tower from the pinned manifest given to it.
+volume="$work/volume"
+cp -R "$files"/. "$tree_files"/   # one mirror serves both, as one base URL does in the cluster
+check "the init container fills the volume" env -u HF_ENDPOINT MODEL_MANIFEST="$work/pinned.tsv" \
+    RAG_MODEL_DIR="$volume/model" RAG_KNOWLEDGE_BASE_DESCRIPTIONS="$volume/kb/description.jsonl" \
+    RAG_MODEL_TEXT_TOWER=multilingual RAG_MODEL_TEXT_DIR="$volume/text" RAG_MODEL_DOWNLOAD_TEXT_MANIFEST="$pinned15" \
+    RAG_MODEL_DOWNLOAD_BASE_URL="$tree_hub" DEMO_KNOWLEDGE_BASE="$work/no-demo" \
+    bash -c "bash '$here/../docker/fill-data-volume.sh' >'$work/o16' 2>&1"
+check "with the text tower" cmp -s "$tree_files/textual/model.onnx" "$volume/text/textual/model.onnx"
+check "and the CLIP model" test -s "$volume/model/onnx/vision_model.onnx"
+check "a second fill fetches nothing new" env MODEL_MANIFEST="$work/pinned.tsv" \
+    RAG_MODEL_DIR="$volume/model" RAG_KNOWLEDGE_BASE_DESCRIPTIONS="$volume/kb/description.jsonl" \
+    RAG_MODEL_TEXT_TOWER=multilingual RAG_MODEL_TEXT_DIR="$volume/text" RAG_MODEL_DOWNLOAD_TEXT_MANIFEST="$pinned15" \
+    RAG_MODEL_DOWNLOAD_BASE_URL="$tree_hub" DEMO_KNOWLEDGE_BASE="$work/no-demo" \
+    bash -c "bash '$here/../docker/fill-data-volume.sh' >'$work/o16b' 2>&1"
+check "the tower is verified in place" contains "$work/o16b" "textual/model.onnx: already there, verified"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -46,7 +46,8 @@ public record Manifest(
     private static final Pattern WORD = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern REPO = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]*");
-    private static final Pattern RELATIVE_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*");
+    /** A relative path without {@code ..}; ':' is allowed inside names (an ONNX export's weight files are named so). */
+    private static final Pattern RELATIVE_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._:-]*(/[A-Za-z0-9_][A-Za-z0-9._:-]*)*");
 
     public Manifest {
         require(name != null && WORD.matcher(name).matches(), "name missing or malformed");
@@ -92,6 +93,11 @@ public record Manifest(
                 }
                 files.add(parseFile(fields, where));
                 continue;
+            }
+            if (key.equals("tree")) {
+                throw new IllegalArgumentException(where + "a folder (tree) is listed only when downloaded: fetch it with"
+                        + " onnx-models/download.sh --manifest " + source + ", which resolves it and writes the pinned"
+                        + " manifest (pinned.manifest.tsv) to give here");
             }
             if (fields.length != 2 || fields[1].isEmpty()) {
                 throw new IllegalArgumentException(where + "expected '" + key + "<TAB>value'");

@@ -3,6 +3,9 @@ package io.multimodalrag.clip;
 import io.multimodalrag.config.RagConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -10,7 +13,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Owns the one {@link ClipModel} of the service: finds it in {@code rag.model.dir}, downloads it
- * once when it is missing, picks the device, and remembers why loading failed so that readiness and
+ * once when it is missing (and the multilingual text tower, from its pinned manifest), picks the device, and remembers why loading failed so that readiness and
  * the model endpoints can say so. The service starts without a model; it just is not ready.
  */
 @ApplicationScoped
@@ -77,9 +80,7 @@ public class ModelLoader {
         Optional<ClipModel.ModelFiles> files = ClipModel.ModelFiles.find(dir, variant);
         if (files.isEmpty() && config.download().enabled()) {
             LOG.infof("no %s CLIP model in %s; downloading it once", variant, dir);
-            ModelDownloader downloader = new ModelDownloader(ModelDownloader.defaultManifest(),
-                    config.download().baseUrl().orElse(null), config.download().token(), config.download().timeout());
-            downloader.download(dir, variant);
+            downloader(ModelDownloader.defaultManifest()).download(dir, variant);
             files = ClipModel.ModelFiles.find(dir, variant);
         }
         String visionFile = variant.equals("int8") ? "vision_model_quantized.onnx" : "vision_model.onnx";
@@ -102,11 +103,40 @@ public class ModelLoader {
                     + " English) or multilingual (rag.model.text-dir)");
         }
         Path dir = config.textDir();
-        return Optional.of(ClipModel.MultilingualFiles.find(dir).orElseThrow(() -> new ModelUnavailableException(
+        Optional<ClipModel.MultilingualFiles> files = ClipModel.MultilingualFiles.find(dir);
+        Optional<Path> manifest = config.download().textManifest();
+        if (files.isEmpty() && config.download().enabled() && manifest.isPresent()) {
+            LOG.infof("no multilingual text tower in %s; downloading it once as %s lists it", dir, manifest.get());
+            Manifest pinned = readManifest(manifest.get());
+            downloader(pinned).download(dir, pinned.defaultVariant());
+            files = ClipModel.MultilingualFiles.find(dir);
+        }
+        return Optional.of(files.orElseThrow(() -> new ModelUnavailableException(
                 "rag.model.text-tower=multilingual but '" + dir + "' holds no textual/model.onnx with"
-                        + " textual/tokenizer.json; download M-CLIP's XLM-Roberta-Large-Vit-B-32 as Immich exports it"
-                        + " (huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-32, see onnx-models/README.md) or set"
+                        + " textual/tokenizer.json; run onnx-models/download.sh --multilingual (M-CLIP's"
+                        + " XLM-Roberta-Large-Vit-B-32 as Immich exports it, see onnx-models/README.md), set"
+                        + " rag.model.download.text-manifest to the pinned manifest it writes, or set"
                         + " rag.model.text-dir")));
+    }
+
+    private ModelDownloader downloader(Manifest manifest) {
+        return new ModelDownloader(manifest, config.download().baseUrl().orElse(null), config.download().token(),
+                config.download().timeout());
+    }
+
+    private static Manifest readManifest(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ModelDownloadException("rag.model.download.text-manifest: cannot read " + file + " ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+        try {
+            return Manifest.parse(text, file.toString());
+        } catch (IllegalArgumentException e) {
+            throw new ModelDownloadException("rag.model.download.text-manifest: " + e.getMessage());
+        }
     }
 
     private ClipModel openOnDevice(ClipModel.ModelFiles files, Optional<ClipModel.MultilingualFiles> text, int threads) {

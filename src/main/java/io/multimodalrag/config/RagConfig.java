@@ -123,6 +123,13 @@ public interface RagConfig {
         /** Timeout of each HTTP exchange (connect, and the gap between received bytes). */
         @WithDefault("60s")
         Duration timeout();
+
+        /**
+         * The multilingual text tower's pinned manifest (the {@code pinned.manifest.tsv} that
+         * {@code onnx-models/download.sh --multilingual} writes): with {@code rag.model.text-tower=multilingual}, a
+         * tower missing from {@code rag.model.text-dir} is downloaded from it at start-up, every file verified.
+         */
+        Optional<Path> textManifest();
     }
 
     /** Decoding uploaded images. */

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -82,5 +85,32 @@ class ManifestTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.filesFor("int4"));
 
         assertTrue(e.getMessage().contains("'int4'") && e.getMessage().contains("fp32"), e.getMessage());
+    }
+
+    @Test
+    void aFolderLineIsSentToTheScriptThatResolvesIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Manifest.parse(
+                HEAD + "tree\tfp32\ttextual\ttextual\ttextual\n", "x.tsv"));
+
+        assertTrue(e.getMessage().contains("x.tsv line 9") && e.getMessage().contains("download.sh --manifest x.tsv")
+                && e.getMessage().contains("pinned.manifest.tsv"), e.getMessage());
+    }
+
+    @Test
+    void theMultilingualTowersManifestIsOneTheScriptResolves() throws IOException {
+        Path manifest = Path.of("onnx-models/XLM-Roberta-Large-Vit-B-32.manifest.tsv");
+        String text = Files.readString(manifest);
+        assertTrue(text.contains("repo\timmich-app/XLM-Roberta-Large-Vit-B-32\n"), text);
+        assertThrows(IllegalArgumentException.class, () -> Manifest.parse(text, manifest.toString()));
+    }
+
+    @Test
+    void namesWithAColonAreRelativePaths() {
+        Manifest m = Manifest.parse(HEAD + "file\tfp32\ttextual\ttextual/onnx::MatMul_1\ttextual/onnx::MatMul_1\t1\t"
+                + SHA + "\n", "t");
+
+        assertEquals("textual/onnx::MatMul_1", m.files().get(0).target());
+        assertThrows(IllegalArgumentException.class, () -> Manifest.parse(
+                HEAD + "file\tfp32\tvision\tv.onnx\t:v.onnx\t1\t-\n", "t"));
     }
 }
