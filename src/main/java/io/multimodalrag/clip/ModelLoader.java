@@ -21,12 +21,19 @@ public class ModelLoader {
 
     private static final Logger LOG = Logger.getLogger(ModelLoader.class);
 
-    /** A snapshot of the loader's state; {@code model} is present when READY. */
-    public record State(LoadStatus status, String reason, Optional<ClipModel> model) {
+    /**
+     * A snapshot of the loader's state; {@code model} is present when READY. {@code summary} is the reason in a few
+     * words (a status line's), {@code reason} the whole of it with what to do.
+     */
+    public record State(LoadStatus status, String summary, String reason, Optional<ClipModel> model) {
     }
 
+    /** The model folder the tests use, in a clone of the repository: what to start with where nothing downloads. */
+    static final Path TINY_MODEL = Path.of("src", "test", "resources", "clip-tiny");
+
     private final RagConfig.Model config;
-    private volatile State state = new State(LoadStatus.LOADING, "the CLIP model is loading", Optional.empty());
+    private volatile State state = new State(LoadStatus.LOADING, "the CLIP model is loading", "the CLIP model is loading",
+            Optional.empty());
 
     public ModelLoader(RagConfig config) {
         this.config = config.model();
@@ -48,25 +55,40 @@ public class ModelLoader {
     public void load() {
         try {
             ClipModel model = open();
-            state = new State(LoadStatus.READY, "loaded " + model.name() + " on " + model.device(), Optional.of(model));
+            String loaded = "loaded " + model.name() + " on " + model.device();
+            state = new State(LoadStatus.READY, loaded, loaded, Optional.of(model));
             LOG.infof("CLIP model %s ready on %s: image size %d, %d dimensions, text tower %s", model.name(),
                     model.device(), model.imageSize(), model.dimensions(), model.hasTextTower()
                             ? model.text().name() + (model.text().multilingual() ? " (multilingual" : " (English only")
                                     + ", vocabulary: " + model.text().tokenizer().source() + ")"
                             : "absent (text search and text embeddings answer 503)");
             LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
-        } catch (ModelUnavailableException | ModelDownloadException e) {
-            fail(e.getMessage());
+        } catch (ModelDownloadException e) {
+            fail("the CLIP model could not be downloaded", e.getMessage(), true);
+        } catch (ModelUnavailableException e) {
+            boolean absent = e.getMessage().startsWith("no ");
+            fail(absent ? "no CLIP model in " + config.dir() : "the CLIP model could not be opened", e.getMessage(),
+                    absent);
         } catch (RuntimeException | LinkageError e) {
             // Native library problems surface as LinkageError; they must not stop the service.
             LOG.error("loading the CLIP model failed", e);
-            fail("loading failed (" + e.getClass().getSimpleName() + "); see the service log");
+            fail("the CLIP model could not be loaded",
+                    "loading failed (" + e.getClass().getSimpleName() + "); see the service log", false);
         }
     }
 
-    private void fail(String message) {
+    /**
+     * @param missing whether the model is simply not there (not downloaded, or no network): then, in a clone of the
+     *     repository, the reason says how to start with the tiny test model instead
+     */
+    private void fail(String summary, String message, boolean missing) {
         String reason = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
-        state = new State(LoadStatus.FAILED, reason, Optional.empty());
+        if (missing && Files.isDirectory(TINY_MODEL)) {
+            reason += ". Offline, or to look around first: start with -Drag.model.dir=" + TINY_MODEL.toString().replace('\\', '/')
+                    + " (RAG_MODEL_DIR), the tiny test model: no download, meaningless matches (see the README's first lines)";
+            summary += " (offline? see the README's first lines)";
+        }
+        state = new State(LoadStatus.FAILED, summary, reason, Optional.empty());
         LOG.errorf("CLIP model unavailable: %s. Model endpoints answer 503 until it is fixed and the service restarted.",
                 reason);
     }

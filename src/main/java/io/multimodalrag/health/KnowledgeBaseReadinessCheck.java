@@ -31,7 +31,8 @@ public class KnowledgeBaseReadinessCheck implements HealthCheck {
                 .withData("entries", knowledgeBase.snapshot().entries().size())
                 .withData("skipped", state.skipped())
                 .withData("embedded", state.embedded())
-                .withData("store", knowledgeBase.storeKind());
+                .withData("store", knowledgeBase.storeKind())
+                .withData("source", knowledgeBase.storeLocation());
         if (state.status() != LoadStatus.READY) {
             response.withData("reason", state.reason());
         }

@@ -24,7 +24,8 @@ public class ModelReadinessCheck implements HealthCheck {
         ModelLoader.State state = models.state();
         HealthCheckResponseBuilder response = HealthCheckResponse.named("clip-model");
         if (state.model().isEmpty()) {
-            return response.down().withData("status", state.status().name()).withData("reason", state.reason()).build();
+            return response.down().withData("status", state.status().name()).withData("summary", state.summary())
+                    .withData("reason", state.reason()).build();
         }
         ClipModel model = state.model().get();
         return response.up()

@@ -197,10 +197,15 @@ final class FilesStore implements KnowledgeBaseStore {
             KnowledgeBaseSnapshot serving) {
         String fileName = String.valueOf(descriptionFile.path().getFileName());
         if (!candidates.isEmpty() && usable.isEmpty()) {
+            Path folder = descriptionFile.path().toAbsolutePath().getParent();
+            LOG.errorf("NO USABLE ENTRY: none of the %d lines of %s can be used; image paths are read relative to %s."
+                    + " The service stays not ready and looks again every rag.knowledge-base.retry-interval",
+                    candidates.size(), descriptionFile.path().toAbsolutePath(), folder);
             throw new CatalogueUnusableException("none of the " + candidates.size() + " lines of " + fileName
                     + " can be used (line " + candidates.get(0).line + ": " + candidates.get(0).problem
-                    + "); a volume that is not mounted, or a file replaced by another? Fix the file or the images and"
-                    + " reload; the service log lists every line's problem");
+                    + ", image paths being relative to " + folder + "); a volume that is not mounted, or a file"
+                    + " replaced by another? Fix the file or the images and reload; the service log lists every"
+                    + " line's problem");
         }
         if (candidates.isEmpty()) {
             Set<Path> images = imagesStillThere(serving);
@@ -485,12 +490,21 @@ final class FilesStore implements KnowledgeBaseStore {
             lines = descriptionFile.readRepairingTornTail(this::isJsonObject);
         } catch (java.io.UncheckedIOException e) {
             boolean absent = e.getCause() instanceof java.nio.file.NoSuchFileException;
-            LOG.warnf("cannot read the knowledge base file %s: %s", descriptions.toAbsolutePath(),
-                    absent ? "it does not exist" : e.getMessage());
+            Path workingDirectory = Path.of("").toAbsolutePath();
+            if (absent) {
+                LOG.errorf("NO KNOWLEDGE BASE: there is no %s (rag.knowledge-base.descriptions=%s, relative to the"
+                        + " working directory %s); the service stays not ready and looks again every"
+                        + " rag.knowledge-base.retry-interval. Start it from the folder that holds description.jsonl and"
+                        + " image_database/, or point the setting at yours", descriptions.toAbsolutePath(), descriptions,
+                        workingDirectory);
+            } else {
+                LOG.warnf("cannot read the knowledge base file %s: %s", descriptions.toAbsolutePath(), e.getMessage());
+            }
             throw new CatalogueUnusableException(absent
-                    ? "no knowledge base file " + fileName + " where rag.knowledge-base.descriptions points (the log"
-                            + " gives the absolute path); create it (an empty file is an empty knowledge base) or"
-                            + " point the setting at yours"
+                    ? "no knowledge base file " + descriptions.toAbsolutePath() + " (rag.knowledge-base.descriptions="
+                            + descriptions + ", relative to the working directory " + workingDirectory + "); start the"
+                            + " service where description.jsonl is, point the setting at yours, or create it (an empty"
+                            + " file is an empty knowledge base)"
                     : "the knowledge base file " + fileName + " cannot be read (the log says why)");
         }
         List<Candidate> candidates = new ArrayList<>();

@@ -132,6 +132,11 @@ public class KnowledgeBase {
         return store.kind();
     }
 
+    /** Where the store keeps it, for people: description.jsonl's absolute path, or the database. */
+    public String storeLocation() {
+        return store.describe();
+    }
+
     /**
      * The {@code k} entries most similar to {@code image}: checked to be loaded before anything is embedded, then the
      * image embedded on the worker pool and searched, best first. The decoded image is handed to {@code alsoDecoded}

@@ -33,7 +33,8 @@ class HealthTest {
                 .body("checks.find { it.name == 'knowledge-base' }.data.skipped", equalTo(0))
                 // all 29 on a first run, none once the embedding cache holds them
                 .body("checks.find { it.name == 'knowledge-base' }.data.embedded",
-                        both(greaterThanOrEqualTo(0)).and(lessThanOrEqualTo(29)));
+                        both(greaterThanOrEqualTo(0)).and(lessThanOrEqualTo(29)))
+                .body("checks.find { it.name == 'knowledge-base' }.data.source", containsString("description.jsonl at /"));
     }
 
     @Test

@@ -14,7 +14,6 @@ import io.restassured.http.ContentType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -85,11 +84,25 @@ class KnowledgeBaseFileMissingAtStartTest {
 
     @Test
     @Order(1)
-    void whileTheFileIsAwayTheServiceIsNotReadyAndSaysWhy() {
+    void whileTheFileIsAwayTheServiceIsNotReadyAndSaysWhy() throws InterruptedException {
         ServiceReadiness.awaitStartupFinished();
-        given().get("/q/health/ready").then().statusCode(503)
-                .body("checks.find { it.name == 'knowledge-base' }.data.reason",
-                        containsString("no knowledge base file description.jsonl"));
+        try (CapturedLogs logs = CapturedLogs.start()) {
+            given().get("/q/health/ready").then().statusCode(503)
+                    .body("checks.find { it.name == 'knowledge-base' }.data.reason",
+                            containsString("no knowledge base file " + JSONL.toAbsolutePath()))
+                    .body("checks.find { it.name == 'knowledge-base' }.data.reason",
+                            containsString("relative to the working directory " + Path.of("").toAbsolutePath()))
+                    .body("checks.find { it.name == 'knowledge-base' }.data.source",
+                            equalTo("description.jsonl at " + JSONL.toAbsolutePath()));
+            // The retry (every 200 ms) says it loudly again, with the absolute path.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!logs.text().contains("NO KNOWLEDGE BASE: there is no " + JSONL.toAbsolutePath())) {
+                assertTrue(System.nanoTime() < deadline, logs.text());
+                Thread.sleep(50);
+            }
+            assertTrue(logs.text().lines().filter(line -> line.contains("NO KNOWLEDGE BASE"))
+                    .allMatch(line -> line.contains(" ERROR ")), logs.text());
+        }
         given().multiPart("image", "q.jpg", TestImages.knowledgeBaseImage("coffee-cup.jpg")).post("/v1/search").then()
                 .statusCode(503).contentType(Problem.MEDIA_TYPE)
                 .body("type", equalTo("urn:multimodal-rag:problem:knowledge-base-unavailable"));

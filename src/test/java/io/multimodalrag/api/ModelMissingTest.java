@@ -35,7 +35,12 @@ class ModelMissingTest {
     void readinessIsDownWithTheReasonWhileLivenessIsUp() {
         given().get("/q/health/ready").then().statusCode(503)
                 .body("status", equalTo("DOWN"))
-                .body("checks.find { it.name == 'clip-model' }.data.reason", containsString("download.sh"));
+                .body("checks.find { it.name == 'clip-model' }.data.reason", containsString("download.sh"))
+                // offline: the way out is in the reason, and in a few words in the summary the page shows
+                .body("checks.find { it.name == 'clip-model' }.data.reason",
+                        containsString("start with -Drag.model.dir=src/test/resources/clip-tiny (RAG_MODEL_DIR)"))
+                .body("checks.find { it.name == 'clip-model' }.data.summary",
+                        equalTo("no CLIP model in target/no-model-here (offline? see the README's first lines)"));
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/health/started").then().statusCode(200);
     }
@@ -50,6 +55,7 @@ class ModelMissingTest {
                     .header("Retry-After", equalTo("30"))
                     .body("title", equalTo("CLIP model not available"))
                     .body("detail", containsString("onnx-models/download.sh"))
+                    .body("detail", containsString("-Drag.model.dir=src/test/resources/clip-tiny"))
                     .body("detail", not(containsString("Exception")));
         }
         for (String path : new String[] {"/v1/search/text", "/v1/embeddings/text"}) {

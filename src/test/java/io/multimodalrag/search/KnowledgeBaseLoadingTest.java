@@ -141,7 +141,8 @@ class KnowledgeBaseLoadingTest {
         KnowledgeBase.State state = knowledgeBase.state();
         assertEquals(LoadStatus.FAILED, state.status());
         assertTrue(state.retryable());
-        assertTrue(state.reason().contains("no knowledge base file description.jsonl"), state.reason());
+        assertTrue(state.reason().contains("no knowledge base file " + Path.of("target/kb-loading-test/kb/description.jsonl")
+                .toAbsolutePath() + " (rag.knowledge-base.descriptions="), state.reason());
         KnowledgeBaseUnavailableException refused = assertThrows(KnowledgeBaseUnavailableException.class,
                 () -> knowledgeBase.search(new float[knowledgeBase.snapshot().matrix().dimensions()], 2, -1f));
         assertTrue(refused.getMessage().contains("not loaded"), refused.getMessage());
