@@ -71,6 +71,12 @@ function adminHeaders() {
 
 // ---- status ---------------------------------------------------------------------------------
 
+/** The first clause of a readiness reason, at most 140 characters. */
+function shortReason(reason) {
+  const clause = reason.split(/; |\. /)[0];
+  return clause.length > 140 ? `${clause.slice(0, 139)}…` : clause;
+}
+
 async function refreshStatus() {
   const status = $('status');
   try {
@@ -81,11 +87,15 @@ async function refreshStatus() {
     const kb = checks['knowledge-base'];
     if (health.status === 'UP') {
       status.textContent = `Ready: ${kb.data.entries} images, model ${model.data.model} on ${model.data.device}`;
+      status.title = kb.data.source || '';
       status.className = 'status up';
     } else {
-      const reason = (model && model.status !== 'UP' && model.data && model.data.reason)
-        || (kb && kb.data && kb.data.reason) || 'starting';
-      status.textContent = `Not ready: ${reason}`;
+      const modelDown = model && model.status !== 'UP' && model.data;
+      const reason = (modelDown && model.data.reason) || (kb && kb.data && kb.data.reason) || 'starting';
+      // A few words on the line (the whole reason, with what to do, is its tooltip and in /q/health/ready).
+      const summary = (modelDown && model.data.summary) || shortReason(reason);
+      status.textContent = `Not ready: ${summary}`;
+      status.title = reason;
       status.className = 'status down';
       setTimeout(refreshStatus, 3000);
     }
@@ -138,7 +148,23 @@ function card(entry, { score, admin } = {}) {
   return item;
 }
 
+/** Replaces a list's content with one line saying what is being done, and marks it busy. */
+function showBusy(list, text) {
+  const item = document.createElement('li');
+  item.className = 'progress';
+  item.textContent = text;
+  list.replaceChildren(item);
+  list.setAttribute('aria-busy', 'true');
+}
+
+/** Scrolls {@code element} to the top of the window when it is out of sight (below the fold on a phone). */
+function reveal(element) {
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight - 48) element.scrollIntoView({ block: 'start' });
+}
+
 function renderCards(list, entries, options = {}) {
+  list.setAttribute('aria-busy', 'false');
   list.replaceChildren(...entries.map((e) => card(e, { ...options, score: e.score })));
   if (entries.length === 0) {
     const empty = document.createElement('li');
@@ -151,11 +177,35 @@ function renderCards(list, entries, options = {}) {
 
 let photo = null;
 let asking = null;
+const DROP_HINT = 'Drop a photo here, paste one, or <u>choose a file</u>';
+
+function clearAnswer() {
+  $('answer').replaceChildren();
+  $('answer-meta').textContent = '';
+}
+
+/** The drop zone as it was before any photo: after a refused upload, no broken image stays in it. */
+function resetPhoto() {
+  photo = null;
+  const preview = $('preview');
+  preview.hidden = true;
+  preview.removeAttribute('src');
+  $('drop-hint').innerHTML = DROP_HINT;
+  $('drop-hint').hidden = false;
+  $('photo').value = '';
+}
 
 function setPhoto(file) {
   if (!file) return;
   photo = file;
+  clearAnswer();
   const preview = $('preview');
+  preview.onerror = () => {
+    // Not something the browser can show (the service may still read it): name it instead of a broken image.
+    preview.hidden = true;
+    $('drop-hint').textContent = file.name || 'pasted image';
+    $('drop-hint').hidden = false;
+  };
   preview.src = URL.createObjectURL(file);
   preview.alt = `Your photo: ${file.name || 'pasted image'}`;
   preview.hidden = false;
@@ -165,17 +215,31 @@ function setPhoto(file) {
 
 async function searchByPhoto() {
   clearError();
+  const chosen = photo;
+  showBusy($('matches'), 'Searching the knowledge base…');
   const form = new FormData();
-  form.append('image', photo);
+  form.append('image', chosen);
   form.append('k', $('k').value);
   try {
     const response = await call('/v1/search', { method: 'POST', body: form });
     const result = await response.json();
+    if (photo !== chosen) return; // another photo was chosen meanwhile
     renderCards($('matches'), result.results, { empty: 'No similar image in the knowledge base.' });
   } catch (e) {
+    if (photo !== chosen) return;
     $('matches').replaceChildren();
+    $('matches').setAttribute('aria-busy', 'false');
+    if (e.status >= 400 && e.status < 500) resetPhoto(); // refused: not an image, too large, ...
     showError(e);
   }
+}
+
+/** The answer box's line while nothing of the answer has arrived yet. */
+function answerProgress(text) {
+  const line = document.createElement('span');
+  line.className = 'progress';
+  line.textContent = text;
+  $('answer').replaceChildren(line);
 }
 
 /** Splits a text/event-stream body into {event, data} records. */
@@ -209,8 +273,10 @@ async function ask(event) {
     return;
   }
   const answer = $('answer');
-  answer.textContent = '';
-  $('answer-meta').textContent = '';
+  clearAnswer();
+  answerProgress('Searching the knowledge base…');
+  reveal(answer);
+  let started = false;
   answer.setAttribute('aria-busy', 'true');
   $('ask').disabled = true;
   $('stop').disabled = false;
@@ -226,18 +292,25 @@ async function ask(event) {
     });
     for await (const { event: name, data } of serverSentEvents(response)) {
       const payload = JSON.parse(data);
-      if (name === 'delta') {
+      if (name === 'sources') {
+        renderCards($('matches'), payload.sources, { empty: 'No reference image matched; the answer is not grounded.' });
+        answerProgress('Asking the model…');
+      } else if (name === 'delta') {
+        if (!started) answer.textContent = '';
+        started = true;
         answer.textContent += payload.text;
       } else if (name === 'done') {
         renderCards($('matches'), payload.sources, { empty: 'No reference image matched; the answer is not grounded.' });
         const usage = payload.usage || {};
         $('answer-meta').textContent = `${payload.model} · ${usage.promptTokens ?? '?'} + ${usage.completionTokens ?? '?'} tokens · ${payload.tookMs} ms`;
       } else if (name === 'error') {
+        if (!started) answer.replaceChildren();
         const kind = String(payload.type || '').split(':').pop();
         showError(new ApiError(payload.status, FRIENDLY[kind] || payload.title, payload.detail, kind));
       }
     }
   } catch (e) {
+    if (!started) answer.replaceChildren();
     if (e.name === 'AbortError') {
       $('answer-meta').textContent = 'Stopped.';
     } else {
@@ -256,6 +329,8 @@ async function ask(event) {
 async function searchByText(event) {
   event.preventDefault();
   clearError();
+  showBusy($('text-results'), 'Searching…');
+  $('text-search').disabled = true;
   try {
     const response = await call('/v1/search/text', {
       method: 'POST',
@@ -269,8 +344,11 @@ async function searchByText(event) {
     renderCards($('text-results'), result.results);
   } catch (e) {
     $('text-results').replaceChildren();
+    $('text-results').setAttribute('aria-busy', 'false');
     $('text-hint').hidden = true;
     showError(e);
+  } finally {
+    $('text-search').disabled = false;
   }
 }
 
@@ -289,9 +367,31 @@ async function loadPage(page) {
     $('kb-page').textContent = `Page ${page + 1} of ${pages} (${result.total} images)`;
     $('kb-prev').disabled = page === 0;
     $('kb-next').disabled = page + 1 >= pages;
-    renderCards($('kb-list'), result.items, { admin: true, empty: 'The knowledge base is empty.' });
+    // Edit and Delete only with a token to send: without one they could only fail.
+    renderCards($('kb-list'), result.items, { admin: hasToken(), empty: 'The knowledge base is empty.' });
   } catch (e) {
     showError(e);
+  }
+}
+
+function hasToken() {
+  return $('token').value.trim() !== '';
+}
+
+/** Opens the page holding entry {@code id} (new entries come last), marks it and scrolls to it. */
+async function showEntry(id) {
+  const pageOf = async (page) => (await call(`/v1/images?page=${page}&size=${PAGE_SIZE}`)).json();
+  const first = await pageOf(0);
+  const pages = Math.max(1, Math.ceil(first.total / PAGE_SIZE));
+  let found = first.items.some((e) => e.id === id) ? 0 : -1;
+  for (let page = pages - 1; found < 0 && page > 0; page--) {
+    if ((await pageOf(page)).items.some((e) => e.id === id)) found = page;
+  }
+  await loadPage(Math.max(found, 0));
+  const added = document.querySelector(`#kb-list li.card[data-id="${CSS.escape(id)}"]`);
+  if (added) {
+    added.classList.add('new');
+    added.scrollIntoView({ block: 'center' });
   }
 }
 
@@ -364,13 +464,20 @@ async function addEntry(event) {
   form.append('image', $('add-image').files[0]);
   form.append('description', $('add-description').value);
   if ($('add-id').value.trim()) form.append('id', $('add-id').value.trim());
+  $('add-result').hidden = true;
+  $('add').disabled = true;
   try {
-    await call('/v1/images', { method: 'POST', body: form, headers: adminHeaders() });
+    const response = await call('/v1/images', { method: 'POST', body: form, headers: adminHeaders() });
+    const entry = await response.json();
     $('add-form').reset();
-    loadPage(kbPage);
+    $('add-result').textContent = `Added ${entry.id}: it is searchable now, and marked in the list below.`;
+    $('add-result').hidden = false;
     refreshStatus();
+    await showEntry(entry.id);
   } catch (e) {
     showError(e);
+  } finally {
+    $('add').disabled = false;
   }
 }
 
@@ -414,6 +521,12 @@ function wire() {
   const saved = sessionStorage.getItem('rag-admin-token');
   if (saved) $('token').value = saved;
   $('token').addEventListener('change', () => sessionStorage.setItem('rag-admin-token', $('token').value.trim()));
+  // Edit and Delete come and go with the token.
+  let hadToken = hasToken();
+  $('token').addEventListener('input', () => {
+    if (hasToken() !== hadToken && !$('view-kb').hidden) loadPage(kbPage);
+    hadToken = hasToken();
+  });
 
   refreshStatus();
 }

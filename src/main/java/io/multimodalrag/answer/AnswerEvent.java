@@ -1,7 +1,17 @@
 package io.multimodalrag.answer;
 
-/** What a streamed answer emits: pieces of text as they arrive, then the complete answer once. */
+import io.multimodalrag.search.SearchHit;
+import java.util.List;
+
+/**
+ * What a streamed answer emits: the references found, once the photo is embedded and searched (the vision LLM is
+ * asked next), pieces of text as they arrive, then the complete answer once.
+ */
 public sealed interface AnswerEvent {
+
+    /** The knowledge-base images the answer will be grounded in, best first (empty when none matched). */
+    record Retrieved(List<SearchHit> sources) implements AnswerEvent {
+    }
 
     /** New text of the answer, in order. */
     record TextDelta(String text) implements AnswerEvent {

@@ -126,7 +126,8 @@ public class AnswerService {
                         logAnswered(whole);
                         return new AnswerEvent.Completed(whole);
                     });
-                    return Multi.createBy().concatenating().streams(deltas, completed);
+                    Multi<AnswerEvent> retrieved = Multi.createFrom().item(new AnswerEvent.Retrieved(prepared.sources()));
+                    return Multi.createBy().concatenating().streams(retrieved, deltas, completed);
                 });
     }
 

@@ -4,6 +4,7 @@ import io.multimodalrag.answer.Answer;
 import io.multimodalrag.answer.AnswerEvent;
 import io.multimodalrag.answer.AnswerService;
 import io.multimodalrag.answer.ChatCompletionUsage;
+import io.multimodalrag.search.SearchHit;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -50,6 +51,11 @@ public class AskResource {
 
     /** A knowledge-base image the answer was grounded in. */
     public record Source(String id, String imagePath, String description, float score) {
+        static List<Source> of(List<SearchHit> hits) {
+            return hits.stream()
+                    .map(hit -> new Source(hit.entry().id(), hit.entry().imagePath(), hit.entry().description(), hit.score()))
+                    .toList();
+        }
     }
 
     /** Tokens billed by the LLM; null counts when it did not say. */
@@ -62,10 +68,13 @@ public class AskResource {
     /** The answer, its sources best first (empty when none matched), the model, usage and time taken. */
     public record AskResponse(String answer, List<Source> sources, String model, Usage usage, long tookMs) {
         static AskResponse of(Answer answer) {
-            return new AskResponse(answer.text(), answer.sources().stream()
-                    .map(hit -> new Source(hit.entry().id(), hit.entry().imagePath(), hit.entry().description(), hit.score()))
-                    .toList(), answer.model(), Usage.of(answer.usage()), answer.tookMs());
+            return new AskResponse(answer.text(), Source.of(answer.sources()), answer.model(), Usage.of(answer.usage()),
+                    answer.tookMs());
         }
+    }
+
+    /** The data of a {@code sources} event: the references found; the vision LLM is being asked. */
+    public record Sources(List<Source> sources) {
     }
 
     /** The data of a {@code delta} event. */
@@ -81,8 +90,9 @@ public class AskResource {
     }
 
     /**
-     * The same answer as server-sent events: {@code delta} events ({@code {"text": ...}}) in order,
-     * then one {@code done} event holding the whole {@link AskResponse}. A failure detected before
+     * The same answer as server-sent events: one {@code sources} event once the photo is searched
+     * ({@code {"sources": [...]}}, the vision LLM is asked next), {@code delta} events ({@code {"text": ...}}) in
+     * order, then one {@code done} event holding the whole {@link AskResponse}. A failure detected before
      * the stream starts is an ordinary problem response; one after it ends the stream with an
      * {@code error} event holding the problem.
      */
@@ -92,9 +102,7 @@ public class AskResource {
     @Operation(summary = "Answer a question about a photo, streamed as server-sent events")
     public Multi<OutboundSseEvent> askStreaming(AskForm form, @Context Sse sse) {
         return answers.askStreaming(question(form))
-                .map(event -> event instanceof AnswerEvent.TextDelta delta
-                        ? event(sse, "delta", new Delta(delta.text()))
-                        : event(sse, "done", AskResponse.of(((AnswerEvent.Completed) event).answer())))
+                .map(event -> event(sse, event))
                 .onFailure().recoverWithItem(failure -> event(sse, "error", problems.problem(failure)));
     }
 
@@ -105,6 +113,16 @@ public class AskResource {
         float threshold = RequestFields.minScore(form.minScore());
         answers.requireConfigured();
         return new AnswerService.Question(form.image(), text, topK, threshold);
+    }
+
+    private static OutboundSseEvent event(Sse sse, AnswerEvent event) {
+        if (event instanceof AnswerEvent.Retrieved retrieved) {
+            return event(sse, "sources", new Sources(Source.of(retrieved.sources())));
+        }
+        if (event instanceof AnswerEvent.TextDelta delta) {
+            return event(sse, "delta", new Delta(delta.text()));
+        }
+        return event(sse, "done", AskResponse.of(((AnswerEvent.Completed) event).answer()));
     }
 
     private static OutboundSseEvent event(Sse sse, String name, Object data) {

@@ -191,7 +191,7 @@ class AskFailuresTest {
         willAnswer(FakeVisionLlm.error(429, "Rate limit reached").withHeader("Retry-After", "0"),
                 FakeVisionLlm.stream(VisionLlmProfile.MODEL, 10, 2, "Hello ", "there."));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("delta", "delta", "done"), names(events));
+        assertEquals(List.of("sources", "delta", "delta", "done"), names(events));
         assertEquals(2, calls());
     }
 
@@ -199,8 +199,8 @@ class AskFailuresTest {
     void whenStreamingAnUpstreamFailureIsAnErrorEventWithTheProblem() {
         willAnswer(FakeVisionLlm.error(401, "Incorrect API key provided"));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("error"), names(events));
-        JsonNode problem = FakeVisionLlm.json(events.get(0).data());
+        assertEquals(List.of("sources", "error"), names(events));
+        JsonNode problem = FakeVisionLlm.json(events.get(1).data());
         assertEquals(502, problem.path("status").asInt());
         assertEquals("urn:multimodal-rag:problem:llm-credentials-rejected", problem.path("type").asText());
         assertEquals(1, calls());
@@ -211,9 +211,9 @@ class AskFailuresTest {
         willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "Partial ") + "\n\n"
                 + "data: {\"choices\": [\n\n"));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("delta", "error"), names(events));
-        assertEquals("Partial ", FakeVisionLlm.json(events.get(0).data()).path("text").asText());
-        assertEquals(502, FakeVisionLlm.json(events.get(1).data()).path("status").asInt());
+        assertEquals(List.of("sources", "delta", "error"), names(events));
+        assertEquals("Partial ", FakeVisionLlm.json(events.get(1).data()).path("text").asText());
+        assertEquals(502, FakeVisionLlm.json(events.get(2).data()).path("status").asInt());
         assertEquals(1, calls(), "text was already passed on: another call would repeat it");
     }
 
@@ -224,8 +224,8 @@ class AskFailuresTest {
                 + "data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "The tank holds ") + "\n\n"
                 + "data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "4") + "\n\n"));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("delta", "delta", "error"), names(events));
-        JsonNode problem = FakeVisionLlm.json(events.get(2).data());
+        assertEquals(List.of("sources", "delta", "delta", "error"), names(events));
+        JsonNode problem = FakeVisionLlm.json(events.get(3).data());
         assertEquals(502, problem.path("status").asInt());
         assertTrue(problem.path("detail").asText().contains("ended before the answer was complete"), problem.toString());
     }
@@ -236,7 +236,7 @@ class AskFailuresTest {
                 .replace("\"index\":0,", "\"index\":0,\"finish_reason\":\"stop\",");
         willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "All ") + "\n\n"
                 + "data: " + last + "\n\n"));
-        assertEquals(List.of("delta", "delta", "done"), names(askStreaming()));
+        assertEquals(List.of("sources", "delta", "delta", "done"), names(askStreaming()));
     }
 
     @Test
@@ -248,8 +248,8 @@ class AskFailuresTest {
         llm.resetAll();
         willAnswer(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 10, 2000, "x".repeat(1500), "x".repeat(1500)));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("delta", "error"), names(events));
-        assertTrue(events.get(1).data().contains("rag.llm.max-answer-length"), events.get(1).data());
+        assertEquals(List.of("sources", "delta", "error"), names(events));
+        assertTrue(events.get(2).data().contains("rag.llm.max-answer-length"), events.get(2).data());
     }
 
     @Test
@@ -257,8 +257,8 @@ class AskFailuresTest {
         willAnswer(FakeVisionLlm.sse("data: " + FakeVisionLlm.chunk(VisionLlmProfile.MODEL, null, "Partial ") + "\n\n"
                 + "data: {\"error\": {\"message\": \"The server had an error while processing your request\"}}\n\n"));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("delta", "error"), names(events));
-        JsonNode problem = FakeVisionLlm.json(events.get(1).data());
+        assertEquals(List.of("sources", "delta", "error"), names(events));
+        JsonNode problem = FakeVisionLlm.json(events.get(2).data());
         assertEquals("urn:multimodal-rag:problem:llm-bad-response", problem.path("type").asText());
         assertTrue(problem.path("detail").asText().contains("while processing your request"), problem.toString());
     }
@@ -267,8 +267,8 @@ class AskFailuresTest {
     void aStreamWithoutTextIsAnErrorEvent() {
         willAnswer(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 10, 0));
         List<SseEvents.Event> events = askStreaming();
-        assertEquals(List.of("error"), names(events));
-        assertEquals(502, FakeVisionLlm.json(events.get(0).data()).path("status").asInt());
+        assertEquals(List.of("sources", "error"), names(events));
+        assertEquals(502, FakeVisionLlm.json(events.get(1).data()).path("status").asInt());
     }
 
     @Test

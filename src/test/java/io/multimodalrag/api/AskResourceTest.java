@@ -174,10 +174,13 @@ class AskResourceTest {
                 .extract().asString();
 
         List<SseEvents.Event> events = SseEvents.parse(body);
-        assertEquals(List.of("delta", "delta", "delta", "done"), events.stream().map(SseEvents.Event::name).toList(), body);
+        assertEquals(List.of("sources", "delta", "delta", "delta", "done"), events.stream().map(SseEvents.Event::name).toList(),
+                body);
         assertEquals(List.of("A ", "colour ", "gradient."),
-                events.subList(0, 3).stream().map(e -> FakeVisionLlm.json(e.data()).path("text").asText()).toList());
-        JsonNode done = FakeVisionLlm.json(events.get(3).data());
+                events.subList(1, 4).stream().map(e -> FakeVisionLlm.json(e.data()).path("text").asText()).toList());
+        JsonNode done = FakeVisionLlm.json(events.get(4).data());
+        // The sources event, before the LLM's text, names the same references as the answer.
+        assertEquals(done.path("sources"), FakeVisionLlm.json(events.get(0).data()).path("sources"));
         assertEquals("A colour gradient.", done.path("answer").asText());
         assertEquals(VisionLlmProfile.MODEL, done.path("model").asText());
         assertEquals(880, done.path("usage").path("promptTokens").asInt());

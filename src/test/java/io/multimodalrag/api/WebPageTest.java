@@ -9,39 +9,29 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
 import java.net.URL;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web page in a real headless Chromium (Debian's chromium and chromedriver, which .ci/run
- * installs): search by photo, a streamed answer from the fake LLM, readable errors. Screenshots of
- * the main states go to target/screenshots/.
+ * installs), at desktop size: search by photo, a streamed answer from the fake LLM, readable errors, what the page
+ * shows while it waits. Screenshots of the main states go to target/screenshots/. {@link WebPagePhoneTest} is the
+ * page on a phone.
  */
 @QuarkusTest
 @TestProfile(VisionLlmProfile.class)
 class WebPageTest {
 
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    static final Path SCREENSHOTS = Path.of("target", "screenshots");
-
+    static HeadlessChromium chromium;
     static WebDriver browser;
 
     @FakeVisionLlm.Server
@@ -52,25 +42,14 @@ class WebPageTest {
 
     @BeforeAll
     static void startBrowser() throws IOException {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
-        Files.createDirectories(SCREENSHOTS);
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        // No network beyond loopback here: keep Chromium from reaching out at start.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1280,1000",
-                "--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
+        chromium = HeadlessChromium.start(1280, 1000);
+        browser = chromium.driver;
     }
 
     @AfterAll
     static void stopBrowser() {
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            chromium.close();
         }
     }
 
@@ -83,21 +62,19 @@ class WebPageTest {
     }
 
     private static WebDriverWait waitFor() {
-        return new WebDriverWait(browser, Duration.ofSeconds(30));
+        return chromium.waitFor();
     }
 
     private static void screenshot(String name) throws IOException {
-        byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
-        Files.write(SCREENSHOTS.resolve(name + ".png"), png);
+        chromium.screenshot(name);
     }
 
     private static void choosePhoto(String file) {
-        browser.findElement(By.id("photo")).sendKeys(Path.of(file).toAbsolutePath().toString());
+        chromium.choose("photo", file);
     }
 
     private static List<String> cardIds(String listId) {
-        return browser.findElements(By.cssSelector("#" + listId + " li.card")).stream()
-                .map(card -> card.getAttribute("data-id")).toList();
+        return chromium.cardIds(listId);
     }
 
     @Test
@@ -108,7 +85,7 @@ class WebPageTest {
         WebElement first = browser.findElement(By.cssSelector("#matches li.card"));
         assertTrue(first.findElement(By.className("score")).getText().startsWith("similarity 1.000"));
         assertEquals("auto", first.findElement(By.className("description")).getAttribute("dir"));
-        waitFor().until(d -> (Boolean) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+        waitFor().until(d -> (Boolean) chromium.script(
                 "return [...document.querySelectorAll('#matches img')].every(i => i.complete && i.naturalWidth > 0)"));
         screenshot("search");
     }
@@ -151,14 +128,14 @@ class WebPageTest {
         browser.findElement(By.id("tab-text")).click();
         WebElement query = browser.findElement(By.id("text-query"));
         assertEquals("auto", query.getAttribute("dir"));
-        query.sendKeys("یک گربه روی میز", org.openqa.selenium.Keys.ENTER);
+        query.sendKeys("یک گربه روی میز", Keys.ENTER);
         waitFor().until(d -> cardIds("text-results").size() == 10);
         // The English-only tower says it cannot read Persian, above the results; an English query clears it.
         WebElement hint = browser.findElement(By.id("text-hint"));
         assertTrue(hint.isDisplayed() && hint.getText().contains("reads English only"), hint.getText());
         screenshot("text-search");
         query.clear();
-        query.sendKeys("a cat on a table", org.openqa.selenium.Keys.ENTER);
+        query.sendKeys("a cat on a table", Keys.ENTER);
         waitFor().until(d -> !browser.findElement(By.id("text-hint")).isDisplayed());
     }
 
@@ -170,9 +147,91 @@ class WebPageTest {
         browser.findElement(By.id("kb-next")).click();
         waitFor().until(ExpectedConditions.textToBePresentInElementLocated(By.id("kb-page"), "Page 2 of 3"));
         screenshot("knowledge-base");
+        // Edit and Delete appear only once a token is entered; this service has none configured, so it refuses.
+        assertTrue(browser.findElements(By.cssSelector("#kb-list li.card button")).isEmpty(), "no Edit/Delete without a token");
+        browser.findElement(By.cssSelector("#admin summary")).click();
+        browser.findElement(By.id("token")).sendKeys("not-the-token");
+        waitFor().until(d -> !d.findElements(By.cssSelector("#kb-list li.card button.danger")).isEmpty());
+        assertEquals(12, browser.findElements(By.cssSelector("#kb-list li.card button.secondary")).size(), "Edit on each");
         browser.findElement(By.cssSelector("#kb-list li.card button.danger")).click();
         browser.switchTo().alert().accept();
         WebElement error = waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
         assertTrue(error.getText().contains("Changes are disabled"), error.getText());
+        browser.findElement(By.id("token")).clear();
+        browser.findElement(By.id("token")).sendKeys(" ", Keys.BACK_SPACE);
+        waitFor().until(d -> d.findElements(By.cssSelector("#kb-list li.card button")).isEmpty());
+    }
+
+    @Test
+    void whileAPhotoIsSearchedTheOldMatchesGoAndTheListSaysSo() {
+        choosePhoto("image_database/gas-cylinder.jpg");
+        waitFor().until(d -> !cardIds("matches").isEmpty());
+        chromium.holdResponses("/v1/search");
+        choosePhoto("image_database/chelsea-cat.jpg");
+        waitFor().until(ExpectedConditions.textToBe(By.id("matches"), "Searching the knowledge base…"));
+        assertEquals("true", browser.findElement(By.id("matches")).getAttribute("aria-busy"));
+        assertTrue(cardIds("matches").isEmpty(), "the gas cylinder's matches are gone");
+        chromium.release();
+        waitFor().until(d -> !cardIds("matches").isEmpty());
+        assertEquals("chelsea-cat", cardIds("matches").get(0));
+        assertEquals("false", browser.findElement(By.id("matches")).getAttribute("aria-busy"));
+    }
+
+    @Test
+    void whileATextIsSearchedTheOldResultsGoAndTheButtonWaits() {
+        browser.findElement(By.id("tab-text")).click();
+        WebElement query = browser.findElement(By.id("text-query"));
+        query.sendKeys("a cat", Keys.ENTER);
+        waitFor().until(d -> cardIds("text-results").size() == 10);
+        chromium.holdResponses("/v1/search/text");
+        query.sendKeys(" on a table", Keys.ENTER);
+        waitFor().until(ExpectedConditions.textToBe(By.id("text-results"), "Searching…"));
+        assertTrue(cardIds("text-results").isEmpty());
+        assertTrue(!browser.findElement(By.id("text-search")).isEnabled(), "Search waits for the answer");
+        chromium.release();
+        waitFor().until(d -> cardIds("text-results").size() == 10);
+        assertTrue(browser.findElement(By.id("text-search")).isEnabled());
+    }
+
+    @Test
+    void theAnswerBoxSaysWhatIsBeingDoneUntilTheFirstWords() {
+        llm.stubFor(FakeVisionLlm.chatCompletions().willReturn(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 812, 19,
+                "A tabby ", "cat.").withFixedDelay(800)));
+        choosePhoto("image_database/chelsea-cat.jpg");
+        waitFor().until(d -> !cardIds("matches").isEmpty());
+        chromium.holdResponses("/v1/ask");
+        browser.findElement(By.id("question")).sendKeys("What breed is this cat?");
+        browser.findElement(By.id("ask")).click();
+        waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "Searching the knowledge base…"));
+        chromium.release();
+        // The sources event arrives before the model's first words, which the fake LLM holds back.
+        waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "Asking the model…"));
+        waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "A tabby cat."));
+        assertTrue(browser.findElements(By.cssSelector("#answer .progress")).isEmpty());
+    }
+
+    @Test
+    void aRefusedUploadLeavesNoBrokenImageAndNoOldAnswer() {
+        llm.stubFor(FakeVisionLlm.chatCompletions().willReturn(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 812, 19,
+                "A tabby cat.")));
+        choosePhoto("image_database/chelsea-cat.jpg");
+        browser.findElement(By.id("question")).sendKeys("What breed is this cat?");
+        browser.findElement(By.id("ask")).click();
+        waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "A tabby cat."));
+        choosePhoto("README.md");
+        waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+        assertEquals("", browser.findElement(By.id("answer")).getText(), "the cat's answer is gone");
+        assertTrue(!browser.findElement(By.id("preview")).isDisplayed(), "no broken preview");
+        assertTrue(browser.findElement(By.id("drop-hint")).getText().startsWith("Drop a photo here"));
+        // and asking now says a photo is needed, rather than asking about the refused file
+        browser.findElement(By.id("ask")).click();
+        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "Choose a photo first."));
+    }
+
+    @Test
+    void theHiddenFileInputIsNoTabStop() {
+        chromium.script("document.getElementById('drop').focus()");
+        browser.switchTo().activeElement().sendKeys(Keys.TAB);
+        assertEquals("k", browser.switchTo().activeElement().getAttribute("id"), "from the drop zone to Matches");
     }
 }
