@@ -81,6 +81,7 @@ public class ImageResource {
     public ImagePage list(@RestQuery("page") String page, @RestQuery("size") String size) {
         int pageNumber = RequestFields.bounded("page", page, 0, 0, Integer.MAX_VALUE);
         int pageSize = RequestFields.bounded("size", size, 20, 1, MAX_PAGE_SIZE);
+        knowledgeBase.requireBrowsable(); // never an empty page for a knowledge base that could not be read
         List<KnowledgeBaseEntry> entries = knowledgeBase.snapshot().entries();
         long from = Math.min((long) pageNumber * pageSize, entries.size());
         int to = (int) Math.min(from + pageSize, entries.size());
@@ -212,6 +213,7 @@ public class ImageResource {
     }
 
     private KnowledgeBaseEntry entry(String id) {
+        knowledgeBase.requireBrowsable(); // not a 404 for every id while the knowledge base could not be read
         return knowledgeBase.find(id).orElseThrow(() -> ApiException.notFound("no knowledge-base image with id '"
                 + (id.length() > 64 ? id.substring(0, 64) + "…" : id) + "'"));
     }

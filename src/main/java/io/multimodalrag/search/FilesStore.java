@@ -152,6 +152,11 @@ final class FilesStore implements KnowledgeBaseStore {
         return new Loaded(KnowledgeBaseSnapshot.of(entries, matrix.build()), skipped, embedded);
     }
 
+    @Override
+    public List<KnowledgeBaseEntry> browse() {
+        return readCatalogue(new int[1]).stream().map(CatalogueLine::entry).toList();
+    }
+
     /** A usable line of the catalogue, for an import into another store. */
     record CatalogueLine(KnowledgeBaseEntry entry, int line) {
     }
@@ -289,7 +294,8 @@ final class FilesStore implements KnowledgeBaseStore {
                         e.getMessage());
             }
         }
-        if (!next.hasContent(old.contentHash())) {
+        // Browsed without a model, no cache is open: the next load drops the embedding, as it drops any no line names.
+        if (cache != null && !next.hasContent(old.contentHash())) {
             cache.remove(old.contentHash());
             saveCacheQuietly();
         }

@@ -84,6 +84,8 @@ public class KnowledgeBase {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
     private volatile String reloadWarning;
+    /** Whether the snapshot is the catalogue listed without a model ({@link #browseWithoutModel}). */
+    private volatile boolean browsable;
     /** Loads and reloads begun, for a caller that retries to see whether someone else has loaded meanwhile. */
     private final AtomicInteger loads = new AtomicInteger();
     /** Whether the store has been asked to follow changes made elsewhere; guarded by {@link #writeLock}. */
@@ -189,7 +191,7 @@ public class KnowledgeBase {
     public void load() {
         loads.incrementAndGet();
         if (models.state().model().isEmpty()) {
-            state = new State(LoadStatus.FAILED, 0, 0, "no CLIP model to embed the images with (see the clip-model check)");
+            browseWithoutModel();
             return;
         }
         writeLock.lock();
@@ -203,6 +205,32 @@ public class KnowledgeBase {
         } catch (RuntimeException e) {
             LOG.error("loading the knowledge base failed", e);
             state = new State(LoadStatus.FAILED, state.skipped(), 0, "loading failed: " + e.getMessage());
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Without a model nothing can be embedded or searched, but the catalogue can still be listed, shown and edited:
+     * reads it without embeddings. The knowledge base stays not ready.
+     */
+    private void browseWithoutModel() {
+        String noModel = "no CLIP model to embed the images with (see the clip-model check)";
+        writeLock.lock();
+        try {
+            List<KnowledgeBaseEntry> entries = store.browse();
+            snapshot = KnowledgeBaseSnapshot.catalogue(entries);
+            browsable = true;
+            LOG.infof("knowledge base listed without a model: %d entries from %s; search and adding images wait for"
+                    + " the CLIP model", entries.size(), store.describe());
+            state = new State(LoadStatus.FAILED, 0, 0, noModel + "; its entries can be listed, viewed and edited"
+                    + " meanwhile");
+        } catch (CatalogueUnusableException e) {
+            LOG.warnf("the knowledge base cannot be listed either: %s", e.getMessage());
+            state = new State(LoadStatus.FAILED, 0, 0, noModel + "; and " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("listing the knowledge base without a model failed", e);
+            state = new State(LoadStatus.FAILED, 0, 0, noModel);
         } finally {
             writeLock.unlock();
         }
@@ -300,9 +328,9 @@ public class KnowledgeBase {
         }
     }
 
-    /** Replaces an entry's description. */
+    /** Replaces an entry's description; also while the catalogue is only browsed (no model). */
     public KnowledgeBaseEntry updateDescription(String id, String description) {
-        requireLoaded();
+        requireBrowsable();
         writeLock.lock();
         try {
             KnowledgeBaseSnapshot current = snapshot;
@@ -316,9 +344,9 @@ public class KnowledgeBase {
         }
     }
 
-    /** Removes an entry, with its image once no other entry shows it. */
+    /** Removes an entry, with its image once no other entry shows it; also while the catalogue is only browsed. */
     public KnowledgeBaseEntry remove(String id) {
-        requireLoaded();
+        requireBrowsable();
         writeLock.lock();
         try {
             KnowledgeBaseSnapshot current = snapshot;
@@ -370,6 +398,21 @@ public class KnowledgeBase {
         State current = state;
         if (current.status() != LoadStatus.READY) {
             models.require();
+            throw new KnowledgeBaseUnavailableException(current.status() == LoadStatus.LOADING
+                    ? "the knowledge base is still loading; retry shortly"
+                    : "the knowledge base is not loaded: " + current.reason());
+        }
+    }
+
+    /**
+     * Refuses reads of the catalogue while it is neither loaded nor browsed without a model (its file missing, say):
+     * a knowledge base that could not be read is never listed as empty.
+     *
+     * @throws KnowledgeBaseUnavailableException as {@link #requireLoaded()} does
+     */
+    public void requireBrowsable() {
+        State current = state;
+        if (current.status() != LoadStatus.READY && !browsable) {
             throw new KnowledgeBaseUnavailableException(current.status() == LoadStatus.LOADING
                     ? "the knowledge base is still loading; retry shortly"
                     : "the knowledge base is not loaded: " + current.reason());

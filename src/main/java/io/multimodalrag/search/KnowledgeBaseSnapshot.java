@@ -52,6 +52,14 @@ public final class KnowledgeBaseSnapshot {
                 HashTreePMap.empty(), HashTreePMap.empty(), HashTreePMap.empty(), 0, EmbeddingMatrix.empty(1));
     }
 
+    /**
+     * The snapshot of {@code entries} listed without embeddings, while no model can embed them: listed, shown and
+     * edited, never searched (its matrix is a column of zeros, one per entry, so that removals keep rows in step).
+     */
+    static KnowledgeBaseSnapshot catalogue(List<KnowledgeBaseEntry> entries) {
+        return of(entries, EmbeddingMatrix.of(new float[entries.size()], 1));
+    }
+
     /** The snapshot of {@code entries} (ids unique) with their embeddings, row by row. */
     static KnowledgeBaseSnapshot of(List<KnowledgeBaseEntry> entries, EmbeddingMatrix matrix) {
         if (entries.size() != matrix.rows()) {

@@ -1,6 +1,7 @@
 package io.multimodalrag.search;
 
 import io.multimodalrag.clip.ClipModel;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -33,6 +34,14 @@ public interface KnowledgeBaseStore extends AutoCloseable {
      *                                                  a load that may succeed by itself later
      */
     Loaded load(ClipModel model, KnowledgeBaseSnapshot serving);
+
+    /**
+     * The catalogue's usable entries in order, embedding nothing: what is listed, shown and edited while no model can
+     * embed (the model missing, or not downloaded yet).
+     *
+     * @throws KnowledgeBase.CatalogueUnusableException as {@link #load} does
+     */
+    List<KnowledgeBaseEntry> browse();
 
     /** "files" or "postgresql", as {@code rag.knowledge-base.store} names it. */
     String kind();

@@ -150,15 +150,7 @@ final class PostgresStore implements KnowledgeBaseStore {
 
     @Override
     public Loaded load(ClipModel loadedModel, KnowledgeBaseSnapshot serving) {
-        dataSource(); // fails at once, with what to set, while no database is configured
-        if (!migrated) {
-            try {
-                database.migrate().run();
-                migrated = true;
-            } catch (RuntimeException e) {
-                throw unreachable("its schema could not be migrated", e);
-            }
-        }
+        migrateOnce();
         useModel(loadedModel);
         try {
             if (config.importFrom().isPresent() && countEntries() == 0) {
@@ -200,6 +192,41 @@ final class PostgresStore implements KnowledgeBaseStore {
         String reason = reason(e);
         return new CatalogueUnusableException("the knowledge-base database cannot be used: " + what + " (" + reason
                 + "); retrying");
+    }
+
+    /** Checks that a database is configured (failing at once, with what to set) and migrates its schema once. */
+    private void migrateOnce() {
+        dataSource();
+        if (!migrated) {
+            try {
+                database.migrate().run();
+                migrated = true;
+            } catch (RuntimeException e) {
+                throw unreachable("its schema could not be migrated", e);
+            }
+        }
+    }
+
+    @Override
+    public List<KnowledgeBaseEntry> browse() {
+        migrateOnce();
+        try {
+            return transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", c -> {
+                List<KnowledgeBaseEntry> entries = new ArrayList<>();
+                try (PreparedStatement s = c.prepareStatement("SELECT id, image_path, description, content_hash,"
+                        + " media_type FROM kb_entry ORDER BY position")) {
+                    s.setFetchSize(2000);
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            entries.add(entry(rs));
+                        }
+                    }
+                }
+                return entries;
+            });
+        } catch (SQLException e) {
+            throw unreachable("it could not be read", e);
+        }
     }
 
     private Loaded readAll(int embedded) throws SQLException {

@@ -4,21 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.multimodalrag.testing.TestFiles;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,41 +40,17 @@ class WebPagePhoneTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             Map<String, String> config = new HashMap<>(super.getConfigOverrides());
-            config.put("rag.knowledge-base.descriptions", KB.resolve("description.jsonl").toString());
             config.put("rag.knowledge-base.cache-dir", "target/test-embedding-cache");
             config.put("rag.admin.token", TOKEN);
+            config.put("rag.llm.read-timeout", "10s"); // not reached on a loaded CI machine
             return config;
         }
 
         @Override
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> resources = new ArrayList<>(super.testResources());
-            resources.add(new TestResourceEntry(DemoCopy.class));
+            resources.add(new TestResourceEntry(DemoKnowledgeBaseCopy.class, Map.of("dir", KB.toString())));
             return resources;
-        }
-    }
-
-    /** A fresh copy of description.jsonl and image_database/ for each run. */
-    public static class DemoCopy implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            try {
-                TestFiles.deleteRecursively(KB);
-                Files.createDirectories(KB.resolve("image_database"));
-                Files.copy(Path.of("description.jsonl"), KB.resolve("description.jsonl"));
-                try (Stream<Path> images = Files.list(Path.of("image_database"))) {
-                    for (Path image : images.toList()) {
-                        Files.copy(image, KB.resolve("image_database").resolve(image.getFileName()));
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of();
-        }
-
-        @Override
-        public void stop() {
         }
     }
 
@@ -134,7 +105,7 @@ class WebPagePhoneTest {
     @Test
     void anAnswerBelowTheFoldIsScrolledIntoView() throws IOException {
         llm.stubFor(FakeVisionLlm.chatCompletions().willReturn(FakeVisionLlm.stream(VisionLlmProfile.MODEL, 812, 19,
-                "The cylinder ", "holds 47 kg.").withFixedDelay(300)));
+                "The cylinder ", "holds 47 kg.")));
         chromium.choose("photo", "image_database/gas-cylinder.jpg");
         chromium.waitFor().until(d -> !chromium.cardIds("matches").isEmpty());
         browser.findElement(By.id("question")).sendKeys("What is the capacity of this item?");

@@ -9,7 +9,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
 import java.net.URL;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,8 +30,18 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * page on a phone.
  */
 @QuarkusTest
-@TestProfile(VisionLlmProfile.class)
+@TestProfile(WebPageTest.Page.class)
 class WebPageTest {
+
+    /** {@link VisionLlmProfile} with a read timeout that a loaded CI machine does not reach while the fake LLM waits. */
+    public static class Page extends VisionLlmProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(super.getConfigOverrides());
+            config.put("rag.llm.read-timeout", "10s");
+            return config;
+        }
+    }
 
     static HeadlessChromium chromium;
     static WebDriver browser;
@@ -199,14 +211,19 @@ class WebPageTest {
                 "A tabby ", "cat.").withFixedDelay(800)));
         choosePhoto("image_database/chelsea-cat.jpg");
         waitFor().until(d -> !cardIds("matches").isEmpty());
+        // Every text the answer box shows, in order.
+        chromium.script("window.__answers = []; new MutationObserver(() => window.__answers.push("
+                + "document.getElementById('answer').textContent)).observe(document.getElementById('answer'),"
+                + " {childList: true, characterData: true, subtree: true});");
         chromium.holdResponses("/v1/ask");
         browser.findElement(By.id("question")).sendKeys("What breed is this cat?");
         browser.findElement(By.id("ask")).click();
         waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "Searching the knowledge base…"));
         chromium.release();
-        // The sources event arrives before the model's first words, which the fake LLM holds back.
-        waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "Asking the model…"));
+        // The sources event arrives before the model's first words, which the fake LLM holds back for 800 ms.
         waitFor().until(ExpectedConditions.textToBe(By.id("answer"), "A tabby cat."));
+        List<?> shown = ((List<?>) chromium.script("return window.__answers")).stream().distinct().toList();
+        assertEquals(List.of("Searching the knowledge base…", "Asking the model…", "A tabby ", "A tabby cat."), shown);
         assertTrue(browser.findElements(By.cssSelector("#answer .progress")).isEmpty());
     }
 

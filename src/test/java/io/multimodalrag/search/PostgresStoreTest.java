@@ -175,6 +175,16 @@ class PostgresStoreTest {
     }
 
     @Test
+    void aReplicaWithoutAModelBrowsesTheSameEntriesInTheSameOrder() {
+        Replica browsing = new Replica();
+        List<KnowledgeBaseEntry> entries = browsing.store.browse();
+        List<KnowledgeBaseEntry> loaded = new Replica().loaded().snapshot.get().entries();
+        assertEquals(loaded.stream().map(KnowledgeBaseEntry::id).toList(), entries.stream().map(KnowledgeBaseEntry::id).toList());
+        assertEquals(loaded.get(0).description(), entries.get(0).description());
+        assertEquals(loaded.get(0).contentHash(), entries.get(0).contentHash());
+    }
+
+    @Test
     void imagesAreServedFromTheDatabase() {
         KnowledgeBaseEntry cat = knowledgeBase.find("chelsea-cat").orElseThrow();
         byte[] bytes = given().get("/v1/images/chelsea-cat/content").then().statusCode(200)
