@@ -1,9 +1,13 @@
 package io.multimodalrag.answer;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.search.KnowledgeBase;
 import io.multimodalrag.search.SearchHit;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -24,6 +28,7 @@ import org.jboss.logging.Logger;
  * read and encoded on the worker pool, the LLM is called without blocking.
  */
 @ApplicationScoped
+@Startup // its metrics exist, at zero, before the first question: dashboards and alerts see them from the start
 public class AnswerService {
 
     private static final Logger LOG = Logger.getLogger(AnswerService.class);
@@ -33,12 +38,14 @@ public class AnswerService {
     private final PromptImages images;
     private final PromptBuilder prompts;
     private final VisionLlmCalls calls;
+    private final AskTelemetry telemetry;
     private final Optional<String> apiKey;
     private final String configuredModel;
     private final Duration totalTimeout;
     private final int maxAnswerLength;
 
-    public AnswerService(@RestClient VisionChatClient client, KnowledgeBase knowledgeBase, RagConfig config) {
+    public AnswerService(@RestClient VisionChatClient client, KnowledgeBase knowledgeBase, RagConfig config,
+            Tracer tracer, MeterRegistry registry) {
         RagConfig.Llm llm = config.llm();
         if (llm.imageMaxSide() < 16) {
             throw new IllegalArgumentException("rag.llm.image-max-side must be at least 16 pixels but was "
@@ -51,9 +58,10 @@ public class AnswerService {
         this.prompts = new PromptBuilder(llm.model(), llm.systemPrompt().orElse(PromptBuilder.DEFAULT_SYSTEM_PROMPT),
                 llm.maxTokensField(), llm.maxTokens(), llm.temperature());
         this.apiKey = llm.apiKey().map(String::strip).filter(key -> !key.isEmpty());
+        this.telemetry = new AskTelemetry(tracer, registry, llm.model());
         this.calls = new VisionLlmCalls(client, new RetryPolicy(Math.max(0, llm.maxRetries()), llm.retryBackoff(),
                 llm.retryMaxWait(), () -> ThreadLocalRandom.current().nextDouble()), apiKey, llm.connectTimeout(),
-                llm.readTimeout());
+                llm.readTimeout(), telemetry::retried);
         this.configuredModel = llm.model();
         this.totalTimeout = llm.totalTimeout();
         this.maxAnswerLength = llm.maxAnswerLength();
@@ -97,10 +105,13 @@ public class AnswerService {
     public Uni<Answer> ask(Question question) {
         requireConfigured();
         long started = System.nanoTime();
-        return prepare(question).chain(prepared -> calls.complete(prepared.request())
+        Context trace = Context.current(); // the work moves to pools that do not carry the request's context
+        return prepare(trace, question).chain(prepared -> telemetry.call(trace, () -> calls.complete(prepared.request()))
                 .map(response -> toAnswer(prepared, response, started)))
                 // Cancels whatever is under way (the upstream call, a wait before a retry) when the time is up.
-                .ifNoItem().after(totalTimeout).failWith(() -> calls.failed(UpstreamException.totalTimeout(totalTimeout), 1));
+                .ifNoItem().after(totalTimeout).failWith(() -> calls.failed(UpstreamException.totalTimeout(totalTimeout), 1))
+                .onItemOrFailure().invoke((answer, failure) -> telemetry.ended(failure))
+                .onCancellation().invoke(telemetry::cancelled);
     }
 
     /**
@@ -112,23 +123,37 @@ public class AnswerService {
     public Multi<AnswerEvent> askStreaming(Question question) {
         requireConfigured();
         long started = System.nanoTime();
-        return prepare(question)
+        Context trace = Context.current();
+        return prepare(trace, question)
                 .ifNoItem().after(totalTimeout).failWith(() -> calls.failed(UpstreamException.totalTimeout(totalTimeout), 1))
                 .onItem().transformToMulti(prepared -> {
                     StreamedAnswer answer = new StreamedAnswer(calls, maxAnswerLength);
                     AtomicBoolean timeUp = new AtomicBoolean();
-                    Multi<AnswerEvent> deltas = endingAfter(calls.stream(prepared.request().streaming()),
+                    AskTelemetry.StreamSpan call = telemetry.streamSpan(trace);
+                    Multi<AnswerEvent> deltas = endingAfter(
+                            telemetry.<ChatCompletionChunk>stream(call, () -> calls.stream(prepared.request().streaming())),
                             totalTimeout.minusNanos(System.nanoTime() - started), timeUp)
                             .onItem().transformToIterable(answer::add);
                     Multi<AnswerEvent> completed = Multi.createFrom().item(() -> {
-                        Answer whole = answer.finish(timeUp.get() ? UpstreamException.totalTimeout(totalTimeout) : null,
-                                prepared.sources(), configuredModel, elapsedMs(started));
+                        Answer whole;
+                        try {
+                            whole = answer.finish(timeUp.get() ? UpstreamException.totalTimeout(totalTimeout) : null,
+                                    prepared.sources(), configuredModel, elapsedMs(started));
+                        } catch (RuntimeException e) {
+                            call.failed(e);
+                            throw e;
+                        }
+                        call.answered(whole);
                         logAnswered(whole);
                         return new AnswerEvent.Completed(whole);
                     });
                     Multi<AnswerEvent> retrieved = Multi.createFrom().item(new AnswerEvent.Retrieved(prepared.sources()));
-                    return Multi.createBy().concatenating().streams(retrieved, deltas, completed);
-                });
+                    return Multi.createBy().concatenating().streams(retrieved, deltas, completed)
+                            .onFailure().invoke(call::failed);
+                })
+                .onCompletion().invoke(() -> telemetry.ended(null))
+                .onFailure().invoke(telemetry::ended)
+                .onCancellation().invoke(telemetry::cancelled);
     }
 
     /** The request and the sources it is grounded in. */
@@ -136,11 +161,12 @@ public class AnswerService {
     }
 
     /** Embeds the photo, retrieves references, encodes all images: everything before the LLM. */
-    private Uni<Prepared> prepare(Question question) {
+    private Uni<Prepared> prepare(Context trace, Question question) {
         PromptImages.Photo photo = images.photo(question.photo());
         return retrieval.references(photo, question.k(), question.minScore())
                 .chain(hits -> images.forRequest(photo, hits)
-                        .map(ready -> new Prepared(prompts.build(question.text(), ready.photo(), ready.references()), hits)));
+                        .map(ready -> new Prepared(telemetry.promptBuilt(trace, ready.references().size() + 1,
+                                () -> prompts.build(question.text(), ready.photo(), ready.references())), hits)));
     }
 
     private Answer toAnswer(Prepared prepared, ChatCompletionResponse response, long started) {

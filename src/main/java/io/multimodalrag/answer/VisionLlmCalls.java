@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Flow;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -25,10 +26,13 @@ final class VisionLlmCalls {
     private final Optional<String> apiKey;
     private final Duration connectTimeout;
     private final Duration readTimeout;
+    private final Consumer<UpstreamException> retried;
 
+    /** @param retried told of each failure that is retried (the retry metric) */
     VisionLlmCalls(VisionChatClient client, RetryPolicy retries, Optional<String> apiKey, Duration connectTimeout,
-            Duration readTimeout) {
+            Duration readTimeout, Consumer<UpstreamException> retried) {
         this.client = client;
+        this.retried = retried;
         this.retries = retries;
         this.apiKey = apiKey;
         this.connectTimeout = connectTimeout;
@@ -71,6 +75,7 @@ final class VisionLlmCalls {
                 }
                 LOG.infof("vision LLM call %d failed (%s); retrying in %d ms", attempt, upstream.getMessage(),
                         delay.get().toMillis());
+                retried.accept(upstream);
                 waited[0] = waited[0].plus(delay.get());
                 // Waits without holding a thread; Mutiny refuses a zero delay, and "Retry-After: 0" means none.
                 Uni<Integer> next = Uni.createFrom().item(attempt);

@@ -5,6 +5,8 @@ import io.multimodalrag.answer.AnswerEvent;
 import io.multimodalrag.answer.AnswerService;
 import io.multimodalrag.answer.ChatCompletionUsage;
 import io.multimodalrag.search.SearchHit;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -101,9 +103,10 @@ public class AskResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Answer a question about a photo, streamed as server-sent events")
     public Multi<OutboundSseEvent> askStreaming(AskForm form, @Context Sse sse) {
+        SpanContext trace = Span.current().getSpanContext(); // the error event may be written from another thread
         return answers.askStreaming(question(form))
                 .map(event -> event(sse, event))
-                .onFailure().recoverWithItem(failure -> event(sse, "error", problems.problem(failure)));
+                .onFailure().recoverWithItem(failure -> event(sse, "error", problems.problem(failure, trace)));
     }
 
     /** Validates the form before any work; the LLM's configuration is checked before the photo is embedded. */

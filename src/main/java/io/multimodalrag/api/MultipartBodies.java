@@ -1,6 +1,8 @@
 package io.multimodalrag.api;
 
 import io.multimodalrag.config.RagConfig;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -53,9 +55,11 @@ public class MultipartBodies implements MessageBodyReader<Record> {
     private final String tooLarge;
     private final CurrentVertxRequest request;
     private final RequestBodyWatch watch;
+    private final Tracer tracer;
 
-    public MultipartBodies(RagConfig config, CurrentVertxRequest request, RequestBodyWatch watch) {
+    public MultipartBodies(RagConfig config, CurrentVertxRequest request, RequestBodyWatch watch, Tracer tracer) {
         this.request = request;
+        this.tracer = tracer;
         this.watch = watch;
         this.maxBytes = config.upload().maxSize().asLongValue();
         this.maxFieldBytes = textFieldLimit();
@@ -91,17 +95,23 @@ public class MultipartBodies implements MessageBodyReader<Record> {
     @Override
     public Record readFrom(Class<Record> type, Type genericType, Annotation[] annotations, MediaType mediaType,
             MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
-        // In memory already in the usual case; past quarkus.rest.input-buffer-size a blocking stream on a worker,
-        // which Quarkus cuts off past quarkus.http.limits.max-body-size (ProblemMapper keeps that quiet).
-        byte[] body = entity.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
-        if (body.length > maxBytes) {
-            throw ApiException.tooLarge(tooLarge);
+        Span span = tracer.spanBuilder("rag.upload.read").startSpan();
+        try {
+            // In memory already in the usual case; past quarkus.rest.input-buffer-size a blocking stream on a worker,
+            // which Quarkus cuts off past quarkus.http.limits.max-body-size (ProblemMapper keeps that quiet).
+            byte[] body = entity.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+            span.setAttribute("rag.upload.bytes", body.length);
+            if (body.length > maxBytes) {
+                throw ApiException.tooLarge(tooLarge);
+            }
+            if (body.length == 0) {
+                throw ApiException.badField(EMPTY);
+            }
+            watch.holdWhole(request.getCurrent(), body.length, true);
+            return bind(type, MultipartForm.parse(body, headers.getFirst("Content-Type")));
+        } finally {
+            span.end();
         }
-        if (body.length == 0) {
-            throw ApiException.badField(EMPTY);
-        }
-        watch.holdWhole(request.getCurrent(), body.length, true);
-        return bind(type, MultipartForm.parse(body, headers.getFirst("Content-Type")));
     }
 
     /**

@@ -14,6 +14,8 @@ import io.multimodalrag.search.ImportRefusedException;
 import io.multimodalrag.search.KnowledgeBaseStorageException;
 import io.multimodalrag.search.KnowledgeBaseUnavailableException;
 import io.multimodalrag.search.UnknownEntryException;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
@@ -155,9 +157,12 @@ public class ProblemMapper {
         return response(answer(e), request);
     }
 
-    /** The problem a failure is answered with, for when it can only be reported, not answered. */
-    Problem problem(Throwable e) {
-        return answer(e).problem();
+    /**
+     * The problem a failure is answered with, for when it can only be reported, not answered (a stream's error event),
+     * naming {@code trace} when it is a 5xx.
+     */
+    Problem problem(Throwable e, SpanContext trace) {
+        return answer(e).problem().tracedBy(trace);
     }
 
     /** The table's answer to {@code e}; a 500 with a logged reference for a failure it does not know. */
@@ -171,11 +176,30 @@ public class ProblemMapper {
     }
 
     private static Response response(Answer answer, HttpServerRequest request) {
+        answer = traced(answer, Span.current().getSpanContext());
         Object body = OPENAI_PATHS.contains(request.path()) ? withOpenAiError(answer) : answer.body();
         Response.ResponseBuilder response = Response.status(answer.problem().status()).type(Problem.MEDIA_TYPE)
                 .entity(body);
         answer.headers().forEach(response::header);
         return response.build();
+    }
+
+    /** {@code answer} naming the request's trace, when it is a 5xx: in its problem, and in its body. */
+    private static Answer traced(Answer answer, SpanContext trace) {
+        Problem problem = answer.problem().tracedBy(trace);
+        if (problem == answer.problem()) {
+            return answer;
+        }
+        Object body = answer.body();
+        if (body instanceof Problem) {
+            body = problem;
+        } else if (body instanceof Map<?, ?> members) {
+            Map<String, Object> more = new LinkedHashMap<>();
+            members.forEach((name, value) -> more.put(String.valueOf(name), value));
+            more.put("traceId", problem.traceId());
+            body = more;
+        }
+        return new Answer(problem, answer.headers(), body);
     }
 
     /**
@@ -192,6 +216,9 @@ public class ProblemMapper {
             body.put("title", problem.title());
             body.put("status", problem.status());
             body.put("detail", problem.detail());
+            if (problem.traceId() != null) {
+                body.put("traceId", problem.traceId());
+            }
         }
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("message", problem.detail());

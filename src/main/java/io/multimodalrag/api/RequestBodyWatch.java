@@ -2,6 +2,7 @@ package io.multimodalrag.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.multimodalrag.config.RagConfig;
@@ -40,6 +41,7 @@ public class RequestBodyWatch {
         private final AtomicLong held = new AtomicLong();
         private final String busy;
         private final String busyJson;
+        private volatile Counter refused;
 
         Budget(long max, String busy, ObjectMapper json) throws JsonProcessingException {
             this.max = max;
@@ -54,6 +56,10 @@ public class RequestBodyWatch {
         private boolean take(long bytes) {
             if (held.addAndGet(bytes) > max) {
                 held.addAndGet(-bytes);
+                Counter counter = refused;
+                if (counter != null) {
+                    counter.increment();
+                }
                 return false;
             }
             return true;
@@ -83,6 +89,10 @@ public class RequestBodyWatch {
         Gauge.builder("rag.upload.buffered", uploads.held, AtomicLong::get).baseUnit("bytes")
                 .description("Bytes of upload bodies held, as they arrive and until their answer is sent")
                 .register(registry);
+        Gauge.builder("rag.upload.buffered.limit", uploads, budget -> budget.max).baseUnit("bytes")
+                .description("The most bytes of upload bodies held at once (rag.upload.max-buffered)").register(registry);
+        uploads.refused = Counter.builder("rag.upload.rejections")
+                .description("Uploads refused with 503 because rag.upload.max-buffered was reached").register(registry);
         Gauge.builder("rag.request.json.buffered", texts.held, AtomicLong::get).baseUnit("bytes")
                 .description("Bytes of JSON request bodies held, as they arrive and until their answer is sent")
                 .register(registry);

@@ -44,14 +44,14 @@ final class ImageBatchQueue<T> implements AutoCloseable {
         void prepare(T image, FloatBuffer slot, Executor helper);
     }
 
-    /** Runs the vision tower on {@code batch} images laid out from position 0 of {@code pixels}. */
+    /** Runs the vision tower on the {@code images.size()} images laid out from position 0 of {@code pixels}. */
     @FunctionalInterface
-    interface Inference {
-        float[][] embed(FloatBuffer pixels, int batch);
+    interface Inference<T> {
+        float[][] embed(FloatBuffer pixels, List<T> images);
     }
 
     private final Preparation<T> preparation;
-    private final Inference inference;
+    private final Inference<T> inference;
     private final Executor workers;
     private final int floatsPerImage;
     private final int maxBatch;
@@ -73,7 +73,7 @@ final class ImageBatchQueue<T> implements AutoCloseable {
      * @param floatsPerImage {@code 3 × S × S}
      * @param workers        where images are read, decoded and preprocessed (and results handed back)
      */
-    ImageBatchQueue(Preparation<T> preparation, Inference inference, Executor workers, int floatsPerImage, int maxBatch,
+    ImageBatchQueue(Preparation<T> preparation, Inference<T> inference, Executor workers, int floatsPerImage, int maxBatch,
             long maxWaitNanos, int queueSize) {
         this.preparation = preparation;
         this.inference = inference;
@@ -218,7 +218,8 @@ final class ImageBatchQueue<T> implements AutoCloseable {
         }
         float[][] embeddings;
         try {
-            embeddings = inference.embed(compact(group.pixels, floatsPerImage, goodSlots), good.size());
+            embeddings = inference.embed(compact(group.pixels, floatsPerImage, goodSlots),
+                    good.stream().map(request -> request.image).toList());
         } catch (RuntimeException | Error e) {
             LOG.warnf("the vision tower failed on a batch of %d image(s): %s", good.size(), e.getMessage());
             ranToEnd();
@@ -263,6 +264,13 @@ final class ImageBatchQueue<T> implements AutoCloseable {
             workers.execute(completion);
         } catch (RejectedExecutionException e) {
             completion.run();
+        }
+    }
+
+    /** Images submitted and not yet run: those being prepared or waiting for a run, and those queued for a slot. */
+    int depth() {
+        synchronized (lock) {
+            return waiting.size() + (open == null ? 0 : open.members.size());
         }
     }
 

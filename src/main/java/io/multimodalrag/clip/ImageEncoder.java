@@ -1,12 +1,18 @@
 package io.multimodalrag.clip;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.files.ContentHash;
 import io.multimodalrag.image.ImageDecoder;
 import io.multimodalrag.image.ImageDecodingException;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -57,12 +64,16 @@ public class ImageEncoder {
     private final Timer preprocessTimer;
     private final Timer inferenceTimer;
     private final DistributionSummary batchSizes;
+    private final Counter rejections;
+    private final Tracer tracer;
     private volatile ClipPreprocessor preprocessor;
     /** Created for the loaded model on first use; guarded by {@code this} when created or closed. */
     private volatile ModelQueue queue;
 
-    public ImageEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config, MeterRegistry registry) {
+    public ImageEncoder(ModelLoader models, EncoderWorkerPool workers, RagConfig config, MeterRegistry registry,
+            Tracer tracer) {
         this.models = models;
+        this.tracer = tracer;
         this.workers = workers;
         this.decoder = new ImageDecoder(config.image().maxPixels());
         this.maxBatch = Math.max(1, config.encoder().maxBatch());
@@ -79,6 +90,12 @@ public class ImageEncoder {
                 .description("One vision-tower run over a batch of images").register(registry);
         this.batchSizes = DistributionSummary.builder("rag.encoder.batch.size")
                 .description("Images per vision-tower run").register(registry);
+        Gauge.builder("rag.encoder.queue.depth", this, ImageEncoder::depth)
+                .description("Images submitted and not yet run by the vision tower (being prepared, or queued)")
+                .register(registry);
+        this.rejections = Counter.builder("rag.encoder.rejections")
+                .description("Images refused with 503 because the encoder's queue was full (rag.encoder.queue-size)")
+                .register(registry);
     }
 
     /**
@@ -98,12 +115,38 @@ public class ImageEncoder {
      * what it throws fails the embedding.
      */
     public Uni<float[]> encode(byte[] imageBytes, Consumer<BufferedImage> alsoDecoded) {
-        Upload upload = new Upload(imageBytes, alsoDecoded);
-        return Uni.createFrom().completionStage(() -> queue().submit(upload));
+        // The caller's trace: the pool's threads know nothing of it, so each stage's span names it as its parent.
+        Upload upload = new Upload(imageBytes, alsoDecoded, Context.current());
+        return Uni.createFrom().completionStage(() -> {
+            try {
+                return queue().submit(upload);
+            } catch (RejectedExecutionException e) {
+                rejections.increment();
+                throw e;
+            }
+        });
     }
 
-    /** One image submitted to the batch queue, and who else wants its decoded pixels (or null). */
-    private record Upload(byte[] bytes, Consumer<BufferedImage> alsoDecoded) {
+    private double depth() {
+        ModelQueue current = queue;
+        return current == null ? 0 : current.batches().depth();
+    }
+
+    /**
+     * One image submitted to the batch queue, who else wants its decoded pixels (or null), the trace it belongs to
+     * (null for none), and, once prepared, the span of its wait for a vision-tower run.
+     */
+    private static final class Upload {
+        final byte[] bytes;
+        final Consumer<BufferedImage> alsoDecoded;
+        final Context trace;
+        volatile Span queued;
+
+        Upload(byte[] bytes, Consumer<BufferedImage> alsoDecoded, Context trace) {
+            this.bytes = bytes;
+            this.alsoDecoded = alsoDecoded;
+            this.trace = trace;
+        }
     }
 
     /**
@@ -138,8 +181,8 @@ public class ImageEncoder {
                     ClipPreprocessor pre = preprocessorFor(model);
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
                     ImageBatchQueue<Upload> batches = new ImageBatchQueue<>(
-                            (upload, slot, helper) -> prepare(upload.bytes(), upload.alsoDecoded(), pre, slot, helper),
-                            (pixels, batch) -> embed(model, pixels, batch),
+                            (upload, slot, helper) -> prepare(upload, pre, slot, helper),
+                            (pixels, uploads) -> embed(model, pixels, uploads),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
                     queue = current;
@@ -150,30 +193,73 @@ public class ImageEncoder {
     }
 
     /**
-     * Decodes and preprocesses one image into {@code slot}, timing each stage: decoded into this thread's reusable
-     * array for a JPEG, handed to {@code alsoDecoded} (when not null), then preprocessed, {@code helper} taking half
-     * of the resize ({@link RangeSplit}).
+     * Decodes and preprocesses one image into {@code slot}, timing and tracing each stage: decoded into this thread's
+     * reusable array for a JPEG, handed to {@code alsoDecoded} (when not null), then preprocessed, {@code helper}
+     * taking half of the resize ({@link RangeSplit}). Its wait for a run is traced from here.
      */
-    private void prepare(byte[] bytes, Consumer<BufferedImage> alsoDecoded, ClipPreprocessor pre, FloatBuffer slot,
-            Executor helper) {
+    private void prepare(Upload upload, ClipPreprocessor pre, FloatBuffer slot, Executor helper) {
+        Span decoding = span("rag.image.decode", upload.trace).setAttribute("rag.image.bytes", upload.bytes.length);
         long start = System.nanoTime();
-        BufferedImage image = decoder.decode(bytes, PIXELS::atLeast);
-        decodeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        if (alsoDecoded != null) {
-            alsoDecoded.accept(image);
+        BufferedImage image;
+        try {
+            image = decoder.decode(upload.bytes, PIXELS::atLeast);
+            decoding.setAttribute("rag.image.width", image.getWidth()).setAttribute("rag.image.height", image.getHeight());
+            if (upload.alsoDecoded != null) {
+                upload.alsoDecoded.accept(image);
+            }
+        } catch (RuntimeException e) {
+            throw failed(decoding, e);
+        } finally {
+            decodeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            decoding.end();
         }
+        Span preprocessing = span("rag.image.preprocess", upload.trace);
         long decoded = System.nanoTime();
-        pre.preprocess(image, slot, helper);
-        preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
+        try {
+            pre.preprocess(image, slot, helper);
+        } catch (RuntimeException e) {
+            throw failed(preprocessing, e);
+        } finally {
+            preprocessTimer.record(System.nanoTime() - decoded, TimeUnit.NANOSECONDS);
+            preprocessing.end();
+        }
+        upload.queued = span("rag.encoder.queue", upload.trace);
     }
 
-    /** One vision-tower run, timed. */
-    private float[][] embed(ClipModel model, FloatBuffer pixels, int batch) {
+    /** One vision-tower run, timed, and traced in each image's trace with the batch's size. */
+    private float[][] embed(ClipModel model, FloatBuffer pixels, List<Upload> uploads) {
+        int batch = uploads.size();
+        List<Span> runs = new ArrayList<>(batch);
+        for (Upload upload : uploads) {
+            Span queued = upload.queued;
+            if (queued != null) {
+                queued.end();
+            }
+            runs.add(span("rag.encoder.inference", upload.trace).setAttribute("rag.encoder.batch.size", batch));
+        }
         long start = System.nanoTime();
-        float[][] embeddings = model.vision().embed(pixels, batch);
-        inferenceTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        batchSizes.record(batch);
-        return embeddings;
+        try {
+            float[][] embeddings = model.vision().embed(pixels, batch);
+            inferenceTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            batchSizes.record(batch);
+            return embeddings;
+        } catch (RuntimeException e) {
+            runs.forEach(run -> failed(run, e));
+            throw e;
+        } finally {
+            runs.forEach(Span::end);
+        }
+    }
+
+    /** A span of {@code trace} starting now; one that records nothing without a trace. */
+    private Span span(String name, Context trace) {
+        return trace == null ? Span.getInvalid() : tracer.spanBuilder(name).setParent(trace).startSpan();
+    }
+
+    /** Marks {@code span} as failed by {@code e} (its type, never its message, which may hold data); returns it. */
+    static RuntimeException failed(Span span, RuntimeException e) {
+        span.setStatus(StatusCode.ERROR, e.getClass().getSimpleName());
+        return e;
     }
 
     private record ModelQueue(ClipModel model, ImageBatchQueue batches) {
@@ -241,7 +327,7 @@ public class ImageEncoder {
             return items;
         }
         FloatBuffer input = ImageBatchQueue.compact(batch, floatsPerImage, good);
-        float[][] embeddings = embed(model, input, good.size());
+        float[][] embeddings = embed(model, input, good.stream().map(i -> new Upload(null, null, null)).toList());
         for (int j = 0; j < good.size(); j++) {
             items.set(good.get(j), BatchItem.of(embeddings[j]));
         }
@@ -251,7 +337,8 @@ public class ImageEncoder {
     /** Decodes and preprocesses into {@code target}; returns null on success or the reason of failure. */
     private String prepare(ImageSource file, ClipPreprocessor pre, FloatBuffer target) {
         try {
-            prepare(file.read(), null, pre, target, RangeSplit.SEQUENTIAL);
+            // The knowledge base's own images, at load or import: no request's trace to add spans to.
+            prepare(new Upload(file.read(), null, null), pre, target, RangeSplit.SEQUENTIAL);
             return null;
         } catch (ImageDecodingException e) {
             return e.getMessage();

@@ -1,12 +1,18 @@
 package io.multimodalrag.search;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.multimodalrag.clip.ClipModel;
 import io.multimodalrag.clip.ImageEncoder;
 import io.multimodalrag.clip.LoadStatus;
 import io.multimodalrag.clip.ModelLoader;
 import io.multimodalrag.config.RagConfig;
 import io.multimodalrag.files.ContentHash;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.annotation.PreDestroy;
@@ -81,6 +87,9 @@ public class KnowledgeBase {
     private final ImageEncoder encoder;
     private final KnowledgeBaseStore store;
     private final MatrixScanner scanner;
+    private final Tracer tracer;
+    private final Counter embeddingsStored;
+    private final Counter embeddingsMade;
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Why the last reload was refused while the snapshot loaded before is served; null after a load succeeds. */
     private volatile String reloadWarning;
@@ -95,8 +104,22 @@ public class KnowledgeBase {
 
     @Inject
     public KnowledgeBase(ModelLoader models, ImageEncoder encoder, ObjectMapper json, RagConfig config,
-            KnowledgeBaseStores stores) {
+            KnowledgeBaseStores stores, Tracer tracer, MeterRegistry registry) {
         this.models = models;
+        this.tracer = tracer;
+        Gauge.builder("rag.knowledge.base.entries", this, kb -> kb.snapshot.entries().size())
+                .description("Entries of the knowledge base served now").register(registry);
+        for (LoadStatus status : LoadStatus.values()) {
+            Gauge.builder("rag.knowledge.base.state", this, kb -> kb.state.status() == status ? 1 : 0)
+                    .tag("state", status.name().toLowerCase(java.util.Locale.ROOT))
+                    .description("1 for the knowledge base's load state (loading, ready, failed), 0 for the others")
+                    .register(registry);
+        }
+        this.embeddingsStored = Counter.builder("rag.embedding.cache.hits")
+                .description("Images whose embedding a load found stored (the embedding cache, or the database)")
+                .register(registry);
+        this.embeddingsMade = Counter.builder("rag.embedding.cache.misses")
+                .description("Images a load had to embed, their embedding not stored yet").register(registry);
         this.encoder = encoder;
         this.scanner = MatrixScanner.create(
                 config.search().threads().orElse(Runtime.getRuntime().availableProcessors()));
@@ -148,7 +171,8 @@ public class KnowledgeBase {
      */
     public Uni<List<SearchHit>> searchImage(byte[] image, Consumer<BufferedImage> alsoDecoded, int k, float minScore) {
         requireLoaded();
-        return encoder.encode(image, alsoDecoded).map(vector -> search(vector, k, minScore));
+        Context trace = Context.current(); // the embedding arrives on the encoder's pool, outside the request's context
+        return encoder.encode(image, alsoDecoded).map(vector -> search(trace, vector, k, minScore));
     }
 
     /**
@@ -157,14 +181,27 @@ public class KnowledgeBase {
      * @throws KnowledgeBaseUnavailableException while the knowledge base is not loaded: no matches then would be a lie
      */
     public List<SearchHit> search(float[] query, int k, float minScore) {
+        return search(Context.current(), query, k, minScore);
+    }
+
+    /** {@link #search(float[], int, float)}, traced as a span of {@code trace}. */
+    private List<SearchHit> search(Context trace, float[] query, int k, float minScore) {
         requireLoaded();
         KnowledgeBaseSnapshot current = snapshot;
-        if (current.entries().isEmpty()) {
-            return List.of();
+        Span span = tracer.spanBuilder("rag.search").setParent(trace)
+                .setAttribute("rag.search.k", k).setAttribute("rag.search.entries", current.entries().size()).startSpan();
+        try {
+            if (current.entries().isEmpty()) {
+                return List.of();
+            }
+            List<SearchHit> hits = current.matrix().topK(query, k, minScore).stream()
+                    .map(row -> new SearchHit(current.entries().get(row.row()), row.score()))
+                    .toList();
+            span.setAttribute("rag.search.hits", hits.size());
+            return hits;
+        } finally {
+            span.end();
         }
-        return current.matrix().topK(query, k, minScore).stream()
-                .map(row -> new SearchHit(current.entries().get(row.row()), row.score()))
-                .toList();
     }
 
     public Optional<KnowledgeBaseEntry> find(String id) {
@@ -272,6 +309,8 @@ public class KnowledgeBase {
         KnowledgeBaseStore.Loaded loaded = store.load(model, snapshot);
         snapshot = loaded.snapshot();
         int entries = loaded.snapshot().entries().size();
+        embeddingsMade.increment(loaded.embedded());
+        embeddingsStored.increment(Math.max(0, entries - loaded.embedded()));
         LOG.infof("knowledge base ready: %d entries from %s (%d embedded now, the rest stored before), %d skipped",
                 entries, store.describe(), loaded.embedded(), loaded.skipped());
         if (!following) {

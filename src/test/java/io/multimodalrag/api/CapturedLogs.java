@@ -9,7 +9,7 @@ import org.jboss.logmanager.LogContext;
 
 /**
  * Every log record of the running service (all categories, all levels that are enabled), with
- * its formatted message and the messages of its exception chain, while open.
+ * its formatted message, its trace id (MDC {@code traceId}) and the messages of its exception chain, while open.
  */
 final class CapturedLogs extends Handler implements AutoCloseable {
 
@@ -29,6 +29,9 @@ final class CapturedLogs extends Handler implements AutoCloseable {
     public synchronized void publish(LogRecord record) {
         StringBuilder line = new StringBuilder(record.getLoggerName()).append(' ').append(record.getLevel()).append(' ');
         line.append(record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage());
+        if (record instanceof ExtLogRecord ext && ext.getMdc("traceId") != null) {
+            line.append(" traceId=").append(ext.getMdc("traceId"));
+        }
         for (Throwable cause = record.getThrown(); cause != null; cause = cause.getCause()) {
             line.append(" | ").append(cause);
         }

@@ -49,14 +49,15 @@ class ImageBatchQueueTest {
     };
 
     /** A fake vision tower that records batch sizes and can hold its first run until released. */
-    private static final class FakeTower implements ImageBatchQueue.Inference {
+    private static final class FakeTower implements ImageBatchQueue.Inference<byte[]> {
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
         final CountDownLatch firstRunEntered = new CountDownLatch(1);
         final CountDownLatch releaseFirstRun = new CountDownLatch(1);
         volatile RuntimeException failure;
 
         @Override
-        public float[][] embed(FloatBuffer pixels, int batch) {
+        public float[][] embed(FloatBuffer pixels, List<byte[]> images) {
+            int batch = images.size();
             assertEquals(batch * FLOATS, pixels.remaining());
             batchSizes.add(batch);
             if (batchSizes.size() == 1) {
@@ -218,9 +219,9 @@ class ImageBatchQueueTest {
 
             FakeTower counter = new FakeTower();
             counter.releaseFirstRun.countDown();
-            ImageBatchQueue.Inference counted = (pixels, batch) -> {
-                counter.batchSizes.add(batch);
-                return model.vision().embed(pixels, batch);
+            ImageBatchQueue.Inference<byte[]> counted = (pixels, batch) -> {
+                counter.batchSizes.add(batch.size());
+                return model.vision().embed(pixels, batch.size());
             };
             try (ImageBatchQueue<byte[]> queue = new ImageBatchQueue<>(
                     (bytes, slot, helper) -> pre.preprocess(decoder.decode(bytes, int[]::new), slot, helper),
