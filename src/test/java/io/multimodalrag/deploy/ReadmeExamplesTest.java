@@ -50,4 +50,10 @@ class ReadmeExamplesTest {
                 || Files.isRegularFile(Path.of(offline.group(1), "onnx", "vision_model.onnx")),
                 offline.group(1) + " holds a model");
     }
+
+    @Test
+    void theFirstBuildLogsNoDownloadProgress() throws IOException {
+        // Maven's transfer progress is most of a first build's log (600 KB): off for every build in .mvn/maven.config.
+        assertTrue(Files.readString(Path.of(".mvn/maven.config")).lines().anyMatch(line -> line.strip().equals("-ntp")));
+    }
 }
