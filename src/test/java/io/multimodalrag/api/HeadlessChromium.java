@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -19,34 +22,53 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless Chromium driven by its chromedriver (which .ci/run installs), for the web page's tests: a window
- * of a given size, waits, screenshots into target/screenshots/, and the page's lists read back.
+ * of a given size, waits, screenshots into target/screenshots/, and the page's lists read back. A test class holds
+ * one in a static {@code @RegisterExtension} field: it starts before the class's tests (skipping them without
+ * Chromium) and quits after them.
  */
-final class HeadlessChromium implements AutoCloseable {
+final class HeadlessChromium implements BeforeAllCallback, AfterAllCallback {
 
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
-    final WebDriver driver;
+    private final int width;
+    private final int height;
+    private final boolean phone;
+    WebDriver driver;
 
-    private HeadlessChromium(WebDriver driver) {
-        this.driver = driver;
+    private HeadlessChromium(int width, int height, boolean phone) {
+        this.width = width;
+        this.height = height;
+        this.phone = phone;
     }
 
-    /** A desktop browser with a window of {@code width} × {@code height} CSS pixels; skipped without Chromium. */
-    static HeadlessChromium start(int width, int height) throws IOException {
-        return start(width, height, false);
+    /** A desktop browser with a window of {@code width} × {@code height} CSS pixels. */
+    static HeadlessChromium desktop(int width, int height) {
+        return new HeadlessChromium(width, height, false);
     }
 
     /**
      * A phone's screen of {@code width} × {@code height} CSS pixels at 3 device pixels each, touch and a mobile user
      * agent, as Chromium's device emulation gives it (a headless window is at least 500 pixels wide).
      */
-    static HeadlessChromium phone(int width, int height) throws IOException {
-        return start(width, height, true);
+    static HeadlessChromium phone(int width, int height) {
+        return new HeadlessChromium(width, height, true);
     }
 
-    private static HeadlessChromium start(int width, int height, boolean phone) throws IOException {
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        driver = start(width, height, phone);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (driver != null) {
+            driver.quit();
+        }
+    }
+
+    private static WebDriver start(int width, int height, boolean phone) throws IOException {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
         Files.createDirectories(SCREENSHOTS);
@@ -65,7 +87,7 @@ final class HeadlessChromium implements AutoCloseable {
         }
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
-        return new HeadlessChromium(new ChromeDriver(service, options));
+        return new ChromeDriver(service, options);
     }
 
     WebDriverWait waitFor() {
@@ -113,10 +135,5 @@ final class HeadlessChromium implements AutoCloseable {
 
     void release() {
         script("window.__held.forEach((go) => go()); window.__held = [];");
-    }
-
-    @Override
-    public void close() {
-        driver.quit();
     }
 }

@@ -14,10 +14,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -54,7 +53,8 @@ class WebPagePhoneTest {
         }
     }
 
-    static HeadlessChromium chromium;
+    @RegisterExtension
+    static final HeadlessChromium chromium = HeadlessChromium.phone(WIDTH, 844);
     static WebDriver browser;
 
     @FakeVisionLlm.Server
@@ -63,21 +63,9 @@ class WebPagePhoneTest {
     @TestHTTPResource("/")
     URL page;
 
-    @BeforeAll
-    static void startBrowser() throws IOException {
-        chromium = HeadlessChromium.phone(WIDTH, 844);
-        browser = chromium.driver;
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
     @BeforeEach
     void openPage() {
+        browser = chromium.driver;
         ServiceReadiness.awaitStartupFinished();
         llm.resetAll();
         browser.get(page.toString());

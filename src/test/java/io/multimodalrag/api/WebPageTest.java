@@ -12,10 +12,9 @@ import java.net.URL;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
@@ -43,7 +42,8 @@ class WebPageTest {
         }
     }
 
-    static HeadlessChromium chromium;
+    @RegisterExtension
+    static final HeadlessChromium chromium = HeadlessChromium.desktop(1280, 1000);
     static WebDriver browser;
 
     @FakeVisionLlm.Server
@@ -52,21 +52,9 @@ class WebPageTest {
     @TestHTTPResource("/")
     URL page;
 
-    @BeforeAll
-    static void startBrowser() throws IOException {
-        chromium = HeadlessChromium.start(1280, 1000);
-        browser = chromium.driver;
-    }
-
-    @AfterAll
-    static void stopBrowser() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
     @BeforeEach
     void openPage() {
+        browser = chromium.driver;
         ServiceReadiness.awaitStartupFinished();
         llm.resetAll();
         browser.get(page.toString());
