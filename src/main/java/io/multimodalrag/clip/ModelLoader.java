@@ -13,8 +13,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Owns the one {@link ClipModel} of the service: finds it in {@code rag.model.dir}, downloads it
- * once when it is missing (and the multilingual text tower, from its pinned manifest), picks the device, and remembers why loading failed so that readiness and
- * the model endpoints can say so. The service starts without a model; it just is not ready.
+ * once when it is missing (and the multilingual text tower, from its pinned manifest), picks the
+ * device, and remembers why loading failed so that readiness and the model endpoints can say so.
+ * The service starts without a model; it just is not ready.
  */
 @ApplicationScoped
 public class ModelLoader {
@@ -30,6 +31,22 @@ public class ModelLoader {
 
     /** The model folder the tests use, in a clone of the repository: what to start with where nothing downloads. */
     static final Path TINY_MODEL = Path.of("src", "test", "resources", "clip-tiny");
+
+    /**
+     * A tower's files are not in their folder (after a download, when one was tried): {@code summary} says which in a
+     * few words; {@code offline} whether starting with {@link #TINY_MODEL} instead is a way out.
+     */
+    private static final class FilesMissing extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String summary;
+        final boolean offline;
+
+        FilesMissing(String summary, String message, boolean offline) {
+            super(message);
+            this.summary = summary;
+            this.offline = offline;
+        }
+    }
 
     private final RagConfig.Model config;
     private volatile State state = new State(LoadStatus.LOADING, "the CLIP model is loading", "the CLIP model is loading",
@@ -65,10 +82,10 @@ public class ModelLoader {
             LOG.infof("image preprocessing: resampling kernel %s", ResampleKernel.fastestAvailable().description());
         } catch (ModelDownloadException e) {
             fail("the CLIP model could not be downloaded", e.getMessage(), true);
+        } catch (FilesMissing e) {
+            fail(e.summary, e.getMessage(), e.offline);
         } catch (ModelUnavailableException e) {
-            boolean absent = e.getMessage().startsWith("no ");
-            fail(absent ? "no CLIP model in " + config.dir() : "the CLIP model could not be opened", e.getMessage(),
-                    absent);
+            fail("the CLIP model could not be opened", e.getMessage(), false);
         } catch (RuntimeException | LinkageError e) {
             // Native library problems surface as LinkageError; they must not stop the service.
             LOG.error("loading the CLIP model failed", e);
@@ -78,12 +95,12 @@ public class ModelLoader {
     }
 
     /**
-     * @param missing whether the model is simply not there (not downloaded, or no network): then, in a clone of the
+     * @param offline whether the model is simply not there (not downloaded, or no network): then, in a clone of the
      *     repository, the reason says how to start with the tiny test model instead
      */
-    private void fail(String summary, String message, boolean missing) {
+    private void fail(String summary, String message, boolean offline) {
         String reason = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
-        if (missing && Files.isDirectory(TINY_MODEL)) {
+        if (offline && Files.isDirectory(TINY_MODEL)) {
             reason += ". Offline, or to look around first: start with -Drag.model.dir=" + TINY_MODEL.toString().replace('\\', '/')
                     + " (RAG_MODEL_DIR), the tiny test model: no download, meaningless matches (see the README's first lines)";
             summary += " (offline? see the README's first lines)";
@@ -107,9 +124,9 @@ public class ModelLoader {
         }
         String visionFile = variant.equals("int8") ? "vision_model_quantized.onnx" : "vision_model.onnx";
         String script = variant.equals("int8") ? "onnx-models/download.sh --variant int8" : "onnx-models/download.sh";
-        ClipModel.ModelFiles found = files.orElseThrow(() -> new ModelUnavailableException("no " + variant
+        ClipModel.ModelFiles found = files.orElseThrow(() -> new FilesMissing("no CLIP model in " + dir, "no " + variant
                 + " CLIP model in '" + dir + "'; run " + script + ", or point RAG_MODEL_DIR at a folder holding "
-                + visionFile + " (see onnx-models/README.md)"));
+                + visionFile + " (see onnx-models/README.md)", true));
         int threads = config.intraOpThreads().orElse(Runtime.getRuntime().availableProcessors());
         return openOnDevice(found, multilingualTower(), threads);
     }
@@ -133,12 +150,13 @@ public class ModelLoader {
             downloader(pinned).download(dir, pinned.defaultVariant());
             files = ClipModel.MultilingualFiles.find(dir);
         }
-        return Optional.of(files.orElseThrow(() -> new ModelUnavailableException(
+        // Not an offline hint: the tiny model has no multilingual tower to offer.
+        return Optional.of(files.orElseThrow(() -> new FilesMissing("no multilingual text tower in " + dir,
                 "rag.model.text-tower=multilingual but '" + dir + "' holds no textual/model.onnx with"
                         + " textual/tokenizer.json; run onnx-models/download.sh --multilingual (M-CLIP's"
                         + " XLM-Roberta-Large-Vit-B-32 as Immich exports it, see onnx-models/README.md), set"
                         + " rag.model.download.text-manifest to the pinned manifest it writes, or set"
-                        + " rag.model.text-dir")));
+                        + " rag.model.text-dir", false)));
     }
 
     private ModelDownloader downloader(Manifest manifest) {

@@ -78,4 +78,23 @@ class ModelLoaderTest {
         assertEquals(LoadStatus.LOADING, loader.state().status());
         assertTrue(assertThrows(ModelUnavailableException.class, loader::require).getMessage().contains("still loading"));
     }
+
+    @Test
+    void aMissingMultilingualTowerIsNamedAsSuchWithoutTheOfflineHint() {
+        ModelLoader loader = loader("rag.model.text-tower", "multilingual", "rag.model.text-dir", "target/no-text-tower-here");
+        loader.load();
+        assertEquals(LoadStatus.FAILED, loader.state().status());
+        assertEquals("no multilingual text tower in target/no-text-tower-here", loader.state().summary());
+        assertTrue(loader.state().reason().contains("onnx-models/download.sh --multilingual"), loader.state().reason());
+        // Starting with the tiny CLIP model would not bring a multilingual tower.
+        assertTrue(!loader.state().reason().contains("-Drag.model.dir="), loader.state().reason());
+    }
+
+    @Test
+    void anUnopenableModelIsSummarisedWithoutTheOfflineHint() {
+        ModelLoader loader = loader("rag.model.device", "cuda");
+        loader.load();
+        assertEquals("the CLIP model could not be opened", loader.state().summary());
+        assertTrue(!loader.state().reason().contains("-Drag.model.dir="), loader.state().reason());
+    }
 }
