@@ -135,19 +135,14 @@ public class AnswerService {
                             totalTimeout.minusNanos(System.nanoTime() - started), timeUp)
                             .onItem().transformToIterable(answer::add);
                     Multi<AnswerEvent> completed = Multi.createFrom().item(() -> {
-                        Answer whole;
-                        try {
-                            whole = answer.finish(timeUp.get() ? UpstreamException.totalTimeout(totalTimeout) : null,
-                                    prepared.sources(), configuredModel, elapsedMs(started));
-                        } catch (RuntimeException e) {
-                            call.failed(e);
-                            throw e;
-                        }
+                        Answer whole = answer.finish(timeUp.get() ? UpstreamException.totalTimeout(totalTimeout) : null,
+                                prepared.sources(), configuredModel, elapsedMs(started));
                         call.answered(whole);
                         logAnswered(whole);
                         return new AnswerEvent.Completed(whole);
                     });
                     Multi<AnswerEvent> retrieved = Multi.createFrom().item(new AnswerEvent.Retrieved(prepared.sources()));
+                    // The call's span fails with the stream: the upstream's failure, or an answer left incomplete.
                     return Multi.createBy().concatenating().streams(retrieved, deltas, completed)
                             .onFailure().invoke(call::failed);
                 })

@@ -138,8 +138,8 @@ final class AskTelemetry {
     }
 
     /**
-     * A streamed call, traced and timed to its first piece; the span stays open until {@link StreamSpan#answered} or
-     * a failure.
+     * A streamed call, traced and timed to its first piece; the span stays open until {@link StreamSpan#answered},
+     * {@link StreamSpan#failed} (which the caller tells, once the answer is whole or not) or a cancellation.
      */
     <T> Multi<T> stream(StreamSpan span, Supplier<Multi<T>> call) {
         return Multi.createFrom().deferred(() -> {
@@ -148,10 +148,9 @@ final class AskTelemetry {
             return call.get()
                     .onItem().invoke(item -> {
                         if (first.compareAndSet(true, false)) {
-                            span.sample.stop(firstToken);
+                            firstToken.record(System.nanoTime() - span.startedNanos, TimeUnit.NANOSECONDS);
                         }
                     })
-                    .onFailure().invoke(span::failed)
                     .onCancellation().invoke(span::cancelled);
         });
     }
@@ -165,7 +164,6 @@ final class AskTelemetry {
         private final Context trace;
         private final AtomicBoolean open = new AtomicBoolean();
         private volatile Span span;
-        private volatile Timer.Sample sample;
         private volatile long startedNanos;
 
         private StreamSpan(Context trace) {
@@ -174,7 +172,6 @@ final class AskTelemetry {
 
         private void start() {
             span = llmSpan(trace, true);
-            sample = Timer.start(registry);
             startedNanos = System.nanoTime();
             open.set(true);
         }

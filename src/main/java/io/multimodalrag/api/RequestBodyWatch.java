@@ -41,10 +41,12 @@ public class RequestBodyWatch {
         private final AtomicLong held = new AtomicLong();
         private final String busy;
         private final String busyJson;
-        private volatile Counter refused;
+        private final Runnable refused;
 
-        Budget(long max, String busy, ObjectMapper json) throws JsonProcessingException {
+        /** @param refused told of each body refused because the budget was spent */
+        Budget(long max, String busy, ObjectMapper json, Runnable refused) throws JsonProcessingException {
             this.max = max;
+            this.refused = refused;
             this.busy = busy;
             this.busyJson = json.writeValueAsString(ApiException.busy(busy).problem());
         }
@@ -56,10 +58,7 @@ public class RequestBodyWatch {
         private boolean take(long bytes) {
             if (held.addAndGet(bytes) > max) {
                 held.addAndGet(-bytes);
-                Counter counter = refused;
-                if (counter != null) {
-                    counter.increment();
-                }
+                refused.run();
                 return false;
             }
             return true;
@@ -77,10 +76,13 @@ public class RequestBodyWatch {
     private final String slowJson;
 
     public RequestBodyWatch(RagConfig config, ObjectMapper json, MeterRegistry registry) throws JsonProcessingException {
+        Counter uploadsRefused = Counter.builder("rag.upload.rejections")
+                .description("Uploads refused with 503 because rag.upload.max-buffered was reached").register(registry);
         this.uploads = new Budget(config.upload().maxBuffered().asLongValue(),
-                "too many uploads are being received at once (rag.upload.max-buffered); retry shortly", json);
+                "too many uploads are being received at once (rag.upload.max-buffered); retry shortly", json,
+                uploadsRefused::increment);
         this.texts = new Budget(config.text().maxBuffered().asLongValue(),
-                "too many requests are being received at once (rag.text.max-buffered); retry shortly", json);
+                "too many requests are being received at once (rag.text.max-buffered); retry shortly", json, () -> { });
         this.timeoutMs = config.upload().bodyTimeout().toMillis();
         this.minRate = Math.max(1, config.upload().minRate().asLongValue());
         this.slowJson = json.writeValueAsString(ApiException.bodyTooSlow("the request body arrived too slowly: it may"
@@ -91,8 +93,6 @@ public class RequestBodyWatch {
                 .register(registry);
         Gauge.builder("rag.upload.buffered.limit", uploads, budget -> budget.max).baseUnit("bytes")
                 .description("The most bytes of upload bodies held at once (rag.upload.max-buffered)").register(registry);
-        uploads.refused = Counter.builder("rag.upload.rejections")
-                .description("Uploads refused with 503 because rag.upload.max-buffered was reached").register(registry);
         Gauge.builder("rag.request.json.buffered", texts.held, AtomicLong::get).baseUnit("bytes")
                 .description("Bytes of JSON request bodies held, as they arrive and until their answer is sent")
                 .register(registry);

@@ -182,7 +182,7 @@ public class ImageEncoder {
                     int floatsPerImage = 3 * pre.imageSize() * pre.imageSize();
                     ImageBatchQueue<Upload> batches = new ImageBatchQueue<>(
                             (upload, slot, helper) -> prepare(upload, pre, slot, helper),
-                            (pixels, uploads) -> embed(model, pixels, uploads),
+                            (pixels, uploads) -> embed(model, pixels, uploads.size(), uploads),
                             workers.executor(), floatsPerImage, maxBatch, maxWaitNanos, queueSize);
                     current = new ModelQueue(model, batches);
                     queue = current;
@@ -226,11 +226,13 @@ public class ImageEncoder {
         upload.queued = span("rag.encoder.queue", upload.trace);
     }
 
-    /** One vision-tower run, timed, and traced in each image's trace with the batch's size. */
-    private float[][] embed(ClipModel model, FloatBuffer pixels, List<Upload> uploads) {
-        int batch = uploads.size();
-        List<Span> runs = new ArrayList<>(batch);
-        for (Upload upload : uploads) {
+    /**
+     * One vision-tower run over {@code batch} images, timed, and traced with the batch's size in the trace of each of
+     * {@code traced} (the uploads of a request; none for the knowledge base's own images).
+     */
+    private float[][] embed(ClipModel model, FloatBuffer pixels, int batch, List<Upload> traced) {
+        List<Span> runs = new ArrayList<>(traced.size());
+        for (Upload upload : traced) {
             Span queued = upload.queued;
             if (queued != null) {
                 queued.end();
@@ -327,7 +329,7 @@ public class ImageEncoder {
             return items;
         }
         FloatBuffer input = ImageBatchQueue.compact(batch, floatsPerImage, good);
-        float[][] embeddings = embed(model, input, good.stream().map(i -> new Upload(null, null, null)).toList());
+        float[][] embeddings = embed(model, input, good.size(), List.of());
         for (int j = 0; j < good.size(); j++) {
             items.set(good.get(j), BatchItem.of(embeddings[j]));
         }

@@ -437,10 +437,14 @@ public class KnowledgeBase {
         State current = state;
         if (current.status() != LoadStatus.READY) {
             models.require();
-            throw new KnowledgeBaseUnavailableException(current.status() == LoadStatus.LOADING
-                    ? "the knowledge base is still loading; retry shortly"
-                    : "the knowledge base is not loaded: " + current.reason());
+            throw notLoaded(current);
         }
+    }
+
+    private static KnowledgeBaseUnavailableException notLoaded(State state) {
+        return new KnowledgeBaseUnavailableException(state.status() == LoadStatus.LOADING
+                ? "the knowledge base is still loading; retry shortly"
+                : "the knowledge base is not loaded: " + state.reason());
     }
 
     /**
@@ -452,9 +456,7 @@ public class KnowledgeBase {
     public void requireBrowsable() {
         State current = state;
         if (current.status() != LoadStatus.READY && !browsable) {
-            throw new KnowledgeBaseUnavailableException(current.status() == LoadStatus.LOADING
-                    ? "the knowledge base is still loading; retry shortly"
-                    : "the knowledge base is not loaded: " + current.reason());
+            throw notLoaded(current);
         }
     }
 
