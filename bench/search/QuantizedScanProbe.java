@@ -152,99 +152,91 @@ public final class QuantizedScanProbe {
 
     private static void int8Scores(byte[] codes, int rows, int dims, float[] query, float[] out, ExecutorService pool,
             int threads) throws Exception {
+        inParts(pool, threads, rows, 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                out[r] = dot(codes, r * dims, query, dims);
+            }
+        });
+    }
+
+    /** A range of rows, {@code from} inclusive to {@code to} exclusive. */
+    private interface Rows {
+        void score(int from, int to);
+    }
+
+    /** Runs {@code part} over {@code rows} split into one range per thread, each a multiple of {@code step} long. */
+    private static void inParts(ExecutorService pool, int threads, int rows, int step, Rows part) throws Exception {
         List<Future<?>> parts = new ArrayList<>();
-        int per = (rows + threads - 1) / threads;
+        int per = ((rows + threads - 1) / threads + step - 1) / step * step;
         for (int t = 0; t < threads; t++) {
-            int from = t * per;
+            int from = Math.min(rows, t * per);
             int to = Math.min(rows, from + per);
-            parts.add(pool.submit(() -> {
-                for (int r = from; r < to; r++) {
-                    out[r] = dot(codes, r * dims, query, dims);
-                }
-            }));
+            parts.add(pool.submit(() -> part.score(from, to)));
         }
-        for (Future<?> part : parts) {
-            part.get();
+        for (Future<?> future : parts) {
+            future.get();
         }
     }
 
     /** As {@link #int8Scores}, two rows a step: each query vector loaded once for both. */
     private static void int8ScoresPairs(byte[] codes, int rows, int dims, float[] query, float[] out,
             ExecutorService pool, int threads) throws Exception {
-        List<Future<?>> parts = new ArrayList<>();
-        int per = ((rows + threads - 1) / threads + 1) & ~1;
-        for (int t = 0; t < threads; t++) {
-            int from = Math.min(rows, t * per);
-            int to = Math.min(rows, from + per);
-            parts.add(pool.submit(() -> {
-                int r = from;
-                int lanes = FLOATS.length();
-                for (; r + 1 < to; r += 2) {
-                    FloatVector a = FloatVector.zero(FLOATS);
-                    FloatVector b = FloatVector.zero(FLOATS);
-                    int oa = r * dims;
-                    int ob = oa + dims;
-                    for (int d = 0; d < dims; d += lanes) {
-                        FloatVector q = FloatVector.fromArray(FLOATS, query, d);
-                        a = ((FloatVector) ByteVector.fromArray(BYTES, codes, oa + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, a);
-                        b = ((FloatVector) ByteVector.fromArray(BYTES, codes, ob + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, b);
-                    }
-                    out[r] = a.reduceLanes(VectorOperators.ADD);
-                    out[r + 1] = b.reduceLanes(VectorOperators.ADD);
+        inParts(pool, threads, rows, 2, (from, to) -> {
+            int r = from;
+            int lanes = FLOATS.length();
+            for (; r + 1 < to; r += 2) {
+                FloatVector a = FloatVector.zero(FLOATS);
+                FloatVector b = FloatVector.zero(FLOATS);
+                int oa = r * dims;
+                int ob = oa + dims;
+                for (int d = 0; d < dims; d += lanes) {
+                    FloatVector q = FloatVector.fromArray(FLOATS, query, d);
+                    a = ((FloatVector) ByteVector.fromArray(BYTES, codes, oa + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, a);
+                    b = ((FloatVector) ByteVector.fromArray(BYTES, codes, ob + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, b);
                 }
-                for (; r < to; r++) {
-                    out[r] = dot(codes, r * dims, query, dims);
-                }
-            }));
-        }
-        for (Future<?> part : parts) {
-            part.get();
-        }
+                out[r] = a.reduceLanes(VectorOperators.ADD);
+                out[r + 1] = b.reduceLanes(VectorOperators.ADD);
+            }
+            for (; r < to; r++) {
+                out[r] = dot(codes, r * dims, query, dims);
+            }
+        });
     }
 
     /** As {@link #int8Scores}, four rows a step. */
     private static void int8ScoresQuads(byte[] codes, int rows, int dims, float[] query, float[] out,
             ExecutorService pool, int threads) throws Exception {
-        List<Future<?>> parts = new ArrayList<>();
-        int per = ((rows + threads - 1) / threads + 3) & ~3;
-        for (int t = 0; t < threads; t++) {
-            int from = Math.min(rows, t * per);
-            int to = Math.min(rows, from + per);
-            parts.add(pool.submit(() -> {
-                int r = from;
-                int lanes = FLOATS.length();
-                for (; r + 3 < to; r += 4) {
-                    FloatVector a = FloatVector.zero(FLOATS);
-                    FloatVector b = FloatVector.zero(FLOATS);
-                    FloatVector c = FloatVector.zero(FLOATS);
-                    FloatVector e = FloatVector.zero(FLOATS);
-                    int o = r * dims;
-                    for (int d = 0; d < dims; d += lanes) {
-                        FloatVector q = FloatVector.fromArray(FLOATS, query, d);
-                        a = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, a);
-                        b = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + dims + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, b);
-                        c = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + 2 * dims + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, c);
-                        e = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + 3 * dims + d)
-                                .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, e);
-                    }
-                    out[r] = a.reduceLanes(VectorOperators.ADD);
-                    out[r + 1] = b.reduceLanes(VectorOperators.ADD);
-                    out[r + 2] = c.reduceLanes(VectorOperators.ADD);
-                    out[r + 3] = e.reduceLanes(VectorOperators.ADD);
+        inParts(pool, threads, rows, 4, (from, to) -> {
+            int r = from;
+            int lanes = FLOATS.length();
+            for (; r + 3 < to; r += 4) {
+                FloatVector a = FloatVector.zero(FLOATS);
+                FloatVector b = FloatVector.zero(FLOATS);
+                FloatVector c = FloatVector.zero(FLOATS);
+                FloatVector e = FloatVector.zero(FLOATS);
+                int o = r * dims;
+                for (int d = 0; d < dims; d += lanes) {
+                    FloatVector q = FloatVector.fromArray(FLOATS, query, d);
+                    a = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, a);
+                    b = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + dims + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, b);
+                    c = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + 2 * dims + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, c);
+                    e = ((FloatVector) ByteVector.fromArray(BYTES, codes, o + 3 * dims + d)
+                            .convertShape(VectorOperators.B2F, FLOATS, 0)).fma(q, e);
                 }
-                for (; r < to; r++) {
-                    out[r] = dot(codes, r * dims, query, dims);
-                }
-            }));
-        }
-        for (Future<?> part : parts) {
-            part.get();
-        }
+                out[r] = a.reduceLanes(VectorOperators.ADD);
+                out[r + 1] = b.reduceLanes(VectorOperators.ADD);
+                out[r + 2] = c.reduceLanes(VectorOperators.ADD);
+                out[r + 3] = e.reduceLanes(VectorOperators.ADD);
+            }
+            for (; r < to; r++) {
+                out[r] = dot(codes, r * dims, query, dims);
+            }
+        });
     }
 
     private static float dot(byte[] codes, int offset, float[] query, int dims) {
